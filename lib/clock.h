@@ -1,0 +1,31 @@
+/* clock.h - absolute deadlines on CLOCK_MONOTONIC for timed waits. */
+#ifndef SHMRING_CLOCK_H
+#define SHMRING_CLOCK_H
+
+#include <stdbool.h>
+#include <time.h>
+
+enum deadline_kind { DEADLINE_FOREVER, DEADLINE_NOWAIT, DEADLINE_TIMED };
+
+struct deadline {
+	enum deadline_kind kind;
+	struct timespec at; /* CLOCK_MONOTONIC, for DEADLINE_TIMED */
+};
+
+/* From a public timeout argument: < 0 forever, 0 no wait, > 0 milliseconds. */
+void deadline_init(struct deadline *dl, int timeout_ms);
+
+/* Time left until @dl as a relative interval, for semtimedop(). Returns false
+ * when the deadline has passed (or is NOWAIT). Must not be called FOREVER. */
+bool deadline_remaining(const struct deadline *dl, struct timespec *left);
+
+/* True once a timed deadline has passed; always true for NOWAIT. */
+bool deadline_expired(const struct deadline *dl);
+
+/* The error for a wait that ran out: -EAGAIN for NOWAIT, else -ETIMEDOUT. */
+int deadline_error(const struct deadline *dl);
+
+/* Sleep for @usec microseconds, never past @dl. */
+void deadline_nap(const struct deadline *dl, long usec);
+
+#endif

@@ -1,0 +1,114 @@
+/* close.c - leaving a ring, and removing one. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+#include "handle.h"
+#include "lifecycle.h"
+#include "ring.h"
+#include "sem.h"
+#include "wait.h"
+
+int shmring_close(struct shmring *r)
+{
+	if (!r)
+		return 0;
+	/* After fork() the roles and locks belong to the parent: only unmap. */
+	if (r->owner == getpid() && r->semid >= 0) {
+		if (r->reserved)
+			shmring_abort(r);
+		if (r->plock_held)
+			sem_unlock(r->semid, SEM_PLOCK);
+		if (r->clock_held)
+			sem_unlock(r->semid, SEM_CLOCK);
+		if (r->flags & SHMRING_WRITER) {
+			sem_leave_role(r->semid, SEM_WRITERS, SEM_DATA);
+			wake_reader(r); /* it may be waiting to see the end */
+		}
+		if (r->flags & SHMRING_READER) {
+			sem_leave_role(r->semid, SEM_READERS, SEM_SPACE);
+			wake_writer(r); /* it may be waiting to see -EPIPE */
+		}
+	}
+	if (r->hdr)
+		shmdt(r->hdr);
+	free(r);
+	return 0;
+}
+
+/* Mark the ring removed (fast paths see it), then remove both objects:
+ * the semaphore set first, which wakes every sleeper with EIDRM. */
+static int remove_ring(struct layout_header *hdr_rw, int shmid, int semid)
+{
+	if (hdr_rw)
+		shm_store_release(&hdr_rw->id.destroyed, DESTROYED_MARK);
+	if (semid >= 0 && semctl(semid, 0, IPC_RMID) < 0 && errno == EPERM)
+		return -EPERM;
+	if (shmctl(shmid, IPC_RMID, NULL) < 0)
+		return errno == EPERM ? -EPERM : errno == EINVAL || errno == EIDRM ? 0 : -errno;
+	return 0;
+}
+
+int shmring_destroy(struct shmring *r)
+{
+	if (!r)
+		return -EINVAL;
+	int rc = remove_ring(r->writable ? r->hdr : NULL, r->shmid, r->semid);
+	shmring_close(r);
+	return rc;
+}
+
+static int remove_key(int32_t key, const struct stat *anchor)
+{
+	int attached;
+	switch (lifecycle_classify(key, &attached)) {
+	case RING_ABSENT:
+		return -ENOENT;
+	case RING_FOREIGN:
+		return shmget(key, 0, 0) < 0 && semget(key, 0, 0) < 0 ? -ENOENT : -EMEDIUMTYPE;
+	case RING_CREATING:
+		return -EBUSY;
+	case RING_STALE: {
+		int shmid = shmget(key, 0, 0);
+		int semid = semget(key, 0, 0);
+		if (semid >= 0 && !lifecycle_semaphores_are_ours(semid))
+			semid = -1;
+		if (shmid < 0)
+			return semctl(semid, 0, IPC_RMID) < 0 ? -errno : 0;
+		return remove_ring(NULL, shmid, semid);
+	}
+	case RING_LIVE:
+		break;
+	}
+	struct shmring *r;
+	struct shmring_options opt = {.ready_timeout_ms = -1};
+	int rc = lifecycle_open_key(key, 0, &opt, anchor, &r);
+	if (rc < 0)
+		return rc;
+	return shmring_destroy(r);
+}
+
+int shmring_remove(const char *path)
+{
+	struct stat st;
+	int rc = lifecycle_anchor_stat(path, false, &st);
+	if (rc < 0)
+		return rc;
+	return remove_key(lifecycle_anchor_key(&st), &st);
+}
+
+int shmring_remove_key(int32_t key)
+{
+	if (key == IPC_PRIVATE)
+		return -EINVAL;
+	return remove_key(key, NULL);
+}

@@ -1,0 +1,67 @@
+/* handle.h - the process-local state behind struct shmring. Never shared. */
+#ifndef SHMRING_HANDLE_H
+#define SHMRING_HANDLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "layout.h"
+#include "shmring.h"
+
+/* Atomic access to shared fields. Every use says which order and why. */
+#define shm_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define shm_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define shm_load_seq(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define shm_store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define shm_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define shm_store_seq(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define shm_exchange(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
+
+/* An exclusive writer asks the kernel whether readers remain at least this
+ * often (in messages); shared writers ask on every lock. */
+#define READER_CHECK_INTERVAL 1024u
+
+struct shmring {
+	struct layout_header *hdr; /* the mapping */
+	uint8_t *data;             /* hdr + data_offset */
+	uint64_t capacity;         /* validated copies of the identity block */
+	uint64_t max_msg;
+	uint64_t segment_size;
+	int shmid;
+	int semid;
+	int32_t key;
+	unsigned int flags; /* SHMRING_READER | SHMRING_WRITER | SHMRING_EXCLUSIVE */
+	bool writable;      /* mapped read-write */
+	pid_t owner;        /* the process that opened the handle */
+
+	/* Writer side; tail and sent are ours while the writers' lock is held. */
+	bool plock_held;
+	uint64_t tail;
+	uint64_t sent;
+	uint64_t head_seen; /* last validated head: a lower bound on free space */
+	unsigned int since_reader_check;
+	bool reserved; /* zero copy: a reservation is pending */
+	uint64_t reserve_at; /* index of its record header */
+	uint64_t reserve_len;
+
+	/* Reader side; head and received are ours while the readers' lock is held. */
+	bool clock_held;
+	uint64_t head;
+	uint64_t received;
+	uint64_t tail_seen; /* last validated tail: a lower bound on data queued */
+	bool peeked;        /* zero copy: a peeked message is pending */
+	uint64_t peek_next; /* head after releasing it */
+};
+
+static inline bool handle_is_shared(const struct shmring *r)
+{
+	return !(r->flags & SHMRING_EXCLUSIVE);
+}
+
+static inline bool ring_destroyed(const struct shmring *r)
+{
+	return shm_load_relaxed(&r->hdr->id.destroyed) == DESTROYED_MARK;
+}
+
+#endif

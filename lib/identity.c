@@ -1,0 +1,148 @@
+/* identity.c - what a key or a path names: anchors and their keys, and
+ * telling our segments and semaphore sets from anyone else's. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+#include "handle.h"
+#include "lifecycle.h"
+#include "ring.h"
+#include "sem.h"
+#include "wait.h"
+
+union semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
+
+uint64_t lifecycle_page_size(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+	return p > 0 ? (uint64_t)p : 4096;
+}
+
+bool lifecycle_creator_alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Anchors                                                                */
+
+int lifecycle_anchor_stat(const char *path, bool create, struct stat *st)
+{
+	if (!path || !*path)
+		return -EINVAL;
+	if (create) {
+		int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return -errno;
+		int rc = fstat(fd, st);
+		int err = errno;
+		close(fd);
+		return rc < 0 ? -err : 0;
+	}
+	return stat(path, st) < 0 ? -errno : 0;
+}
+
+int32_t lifecycle_anchor_key(const struct stat *st)
+{
+	/* ftok(3)'s formula, applied to the stat we already hold, so the key
+	 * and the identity we store can't come from two different files. */
+	return (int32_t)(((uint32_t)(st->st_ino & 0xffff)) | ((uint32_t)(st->st_dev & 0xff) << 16) |
+			 ((uint32_t)ANCHOR_PROJ_ID << 24));
+}
+
+int shmring_key(const char *path, int32_t *key)
+{
+	struct stat st;
+	if (!key)
+		return -EINVAL;
+	int rc = lifecycle_anchor_stat(path, false, &st);
+	if (rc < 0)
+		return rc;
+	*key = lifecycle_anchor_key(&st);
+	return 0;
+}
+
+bool lifecycle_semaphores_are_ours(int semid)
+{
+	struct semid_ds ds;
+	union semun arg = {.buf = &ds};
+	if (semctl(semid, 0, IPC_STAT, arg) < 0 || ds.sem_nsems != SEM_COUNT)
+		return false;
+	return sem_value(semid, SEM_TAG) == SEM_TAG_VALUE;
+}
+
+bool lifecycle_semaphores_in_use(int semid)
+{
+	return sem_value(semid, SEM_READERS) > 0 || sem_value(semid, SEM_WRITERS) > 0;
+}
+
+void lifecycle_remove_objects(int shmid, int semid)
+{
+	if (semid >= 0)
+		semctl(semid, 0, IPC_RMID);
+	if (shmid >= 0)
+		shmctl(shmid, IPC_RMID, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Classification of what a key names                                     */
+
+/* Attach read-only and copy what identifies the segment. */
+int lifecycle_peek_identity(int shmid, struct layout_identity *id, struct shmid_ds *ds)
+{
+	if (shmctl(shmid, IPC_STAT, ds) < 0)
+		return sem_error(errno);
+	if (ds->shm_segsz < sizeof(struct layout_header))
+		return -EMEDIUMTYPE;
+	void *p = shmat(shmid, NULL, SHM_RDONLY);
+	if (p == (void *)-1)
+		return -errno;
+	struct layout_header *hdr = p;
+	uint64_t magic = shm_load_acquire(&hdr->id.magic);
+	uint32_t ready = shm_load_acquire(&hdr->id.ready);
+	memcpy(id, &hdr->id, sizeof(*id));
+	id->magic = magic;
+	id->ready = ready;
+	shmdt(p);
+	return 0;
+}
+
+enum ring_state lifecycle_classify(int32_t key, int *attached)
+{
+	struct layout_identity id;
+	struct shmid_ds ds;
+	*attached = 0;
+	int shmid = shmget(key, 0, 0);
+	int semid = semget(key, 0, 0);
+	if (shmid < 0) {
+		if (semid < 0)
+			return errno == ENOENT ? RING_ABSENT : RING_FOREIGN;
+		if (!lifecycle_semaphores_are_ours(semid))
+			return RING_FOREIGN;
+		*attached = lifecycle_semaphores_in_use(semid);
+		return RING_STALE;
+	}
+	if (lifecycle_peek_identity(shmid, &id, &ds) < 0)
+		return RING_FOREIGN;
+	if (id.magic != LAYOUT_MAGIC)
+		return RING_FOREIGN;
+	*attached = ds.shm_nattch > 0 || (semid >= 0 && lifecycle_semaphores_in_use(semid));
+	if (id.ready != READY_MARK)
+		return lifecycle_creator_alive(ds.shm_cpid) ? RING_CREATING : RING_STALE;
+	if (semid < 0 || semid != id.semid || !lifecycle_semaphores_are_ours(semid))
+		return RING_STALE;
+	return RING_LIVE;
+}

@@ -1,0 +1,212 @@
+/*
+ * layout.h - the format of a shmring segment and semaphore set.
+ *
+ * This file is the only definition of what lives in shared memory. Anything
+ * here that changes meaning bumps LAYOUT_VERSION.
+ *
+ * THE SEGMENT
+ *
+ * One System V shared-memory segment: a header of one page, then the data
+ * area of `capacity` bytes (a whole number of pages). Every field is a
+ * fixed-width integer at a fixed offset; nothing is a pointer, so the
+ * segment works at any address in any process.
+ *
+ *   offset  size  field                 written by
+ *   ------  ----  --------------------  ------------------------------------
+ *        0     8  magic                 creator, first
+ *        8     4  layout_version        creator
+ *       12     4  data_offset           creator (== page size)
+ *       16     8  capacity              creator
+ *       24     8  max_msg               creator
+ *       32     8  anchor_dev            creator (0 when created by key)
+ *       40     8  anchor_ino            creator
+ *       48     4  semid                 creator, right after semget()
+ *       52     4  key                   creator
+ *       56     4  ready                 creator, LAST (READY_MARK)
+ *       60     4  destroyed             whoever removes the ring
+ *      128     8  prod.tail             writers (the lock holder)
+ *      136     8  prod.sent             writers
+ *      144     8  prod.journal_tail     writers
+ *      152     8  prod.journal_sent     writers
+ *      160     4  prod.writers_seen     every writer, once
+ *      256     8  cons.head             readers (the lock holder)
+ *      264     8  cons.received         readers
+ *      272     8  cons.journal_head     readers
+ *      280     8  cons.journal_received readers
+ *      288     4  cons.readers_seen     every reader, once
+ *      384     4  prod_wait.sleeping    the writer waiting for room
+ *      512     4  cons_wait.sleeping    the reader waiting for data
+ *      640  1024  anchor                creator: NUL-terminated path or ""
+ *
+ * Each group starts on its own 128-byte boundary (two cache lines, so the
+ * adjacent-line prefetcher cannot make the sides share either): the
+ * identity block is read-mostly, the producer and consumer blocks are each
+ * written by one side only, and the two sleep flags are written only on the
+ * slow path, so the fast path of one side never dirties a line the other
+ * side reads on its own fast path.
+ *
+ * INDEXES
+ *
+ * tail and head are free-running 64-bit byte counts: the byte offset in the
+ * data area is index % capacity, the bytes queued are tail - head, and the
+ * ring is empty when they are equal. 64 bits never wrap in practice (584
+ * years at 1 GB/s), which keeps the arithmetic free of lap bits. Both are
+ * multiples of RECORD_ALIGN. A reader trusts neither: every load is checked
+ * for alignment and for 0 <= tail - head <= capacity before use.
+ *
+ * RECORDS
+ *
+ * The data area is a sequence of records, each starting at a multiple of 8:
+ *
+ *   +0  u32 len   payload bytes (MSG), or bytes skipped incl. header (PAD)
+ *   +4  u32 tag   TAG_MSG or TAG_PAD
+ *   +8  payload, padded to a multiple of 8
+ *
+ * A message never wraps: when it does not fit before the end of the data
+ * area, the writer fills the rest with one PAD record and puts the message
+ * at offset 0. So every message is contiguous and can be handed out in
+ * place (zero copy). A PAD record is never at offset 0 and always reaches
+ * exactly the end of the data area.
+ *
+ * COMMITTING
+ *
+ * A writer publishes by one release store of tail, after the records are
+ * complete; a reader consumes by one release store of head, after it has
+ * copied (or released) the payload. A process killed anywhere before that
+ * store has published nothing. The message counters follow their index in
+ * a second store; the journal makes that pair crash-safe: the lock holder
+ * writes journal_tail, then journal_sent, then tail, then sent. Whoever next
+ * takes the lock finds journal_tail == tail with sent != journal_sent only
+ * when the previous holder died between the last two stores, and finishes
+ * the job (see ring.c: ring_recover_counts).
+ *
+ * THE SEMAPHORE SET (SEM_COUNT semaphores, same key as the segment)
+ *
+ *   SEM_PLOCK    1 = free. Writers' lock, P/V with SEM_UNDO. Guards prod.*.
+ *   SEM_CLOCK    1 = free. Readers' lock, P/V with SEM_UNDO. Guards cons.*.
+ *   SEM_WRITERS  writer handles attached; +1/-1 with SEM_UNDO, so the kernel
+ *                takes a killed writer off the count.
+ *   SEM_READERS  reader handles attached; likewise.
+ *   SEM_DATA     wake-up tokens for the reader sleeping on an empty ring.
+ *   SEM_SPACE    wake-up tokens for the writer sleeping on a full ring.
+ *   SEM_TAG      constant SEM_TAG_VALUE: tells our sets from anyone else's.
+ *
+ * No semaphore counts data, space or bytes, so none nears SEMVMX (32767).
+ * Only the lock holder of a side ever sleeps on that side's wake-up
+ * semaphore, so a token is posted only when the flag in prod_wait/cons_wait
+ * says someone sleeps (taken with an atomic exchange: one token per sleep).
+ *
+ * Peers that die: attaching as a writer does, in one semop, SEM_WRITERS +1
+ * (undo) and SEM_DATA +1 then -1 (the -1 with undo). The value is unchanged,
+ * but the kernel now owes SEM_DATA one token at this process's exit, so a
+ * writer killed by SIGKILL wakes the sleeping reader, which then sees
+ * SEM_WRITERS at 0 and reports end of stream. A clean close pays the debt
+ * back in the same semop that leaves (SEM_DATA +1 with undo, then -1) and
+ * wakes a sleeper through the flag instead. Readers mirror this on SEM_SPACE.
+ */
+#ifndef SHMRING_LAYOUT_H
+#define SHMRING_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LAYOUT_MAGIC UINT64_C(0x31474e4952524d53) /* "SMRRING1" little-endian */
+#define LAYOUT_VERSION 1u
+#define READY_MARK UINT32_C(0x52454459)           /* "YDER" */
+#define DESTROYED_MARK UINT32_C(0x44454144)       /* "DAED" */
+
+#define RECORD_ALIGN 8u
+#define RECORD_HEADER 8u
+#define TAG_MSG UINT32_C(0x4753454d) /* "MESG" */
+#define TAG_PAD UINT32_C(0x44444150) /* "PADD" */
+
+#define LINE 128u
+#define ANCHOR_MAX 1024u
+
+enum sem_index {
+	SEM_PLOCK,
+	SEM_CLOCK,
+	SEM_WRITERS,
+	SEM_READERS,
+	SEM_DATA,
+	SEM_SPACE,
+	SEM_TAG,
+	SEM_COUNT
+};
+#define SEM_TAG_VALUE 0x5352 /* "SR", below SEMVMX */
+
+struct layout_identity {
+	uint64_t magic;
+	uint32_t layout_version;
+	uint32_t data_offset;
+	uint64_t capacity;
+	uint64_t max_msg;
+	uint64_t anchor_dev;
+	uint64_t anchor_ino;
+	int32_t semid;
+	uint32_t key;
+	uint32_t ready;
+	uint32_t destroyed;
+};
+
+struct layout_side {
+	uint64_t index; /* tail for the producer side, head for the consumer */
+	uint64_t count; /* sent / received */
+	uint64_t journal_index;
+	uint64_t journal_count;
+	uint32_t seen; /* a writer / reader has attached at least once */
+};
+
+struct layout_wait {
+	uint32_t sleeping;
+};
+
+struct layout_header {
+	struct layout_identity id;
+	uint8_t pad0[LINE - sizeof(struct layout_identity)];
+	struct layout_side prod;
+	uint8_t pad1[LINE - sizeof(struct layout_side)];
+	struct layout_side cons;
+	uint8_t pad2[LINE - sizeof(struct layout_side)];
+	struct layout_wait prod_wait;
+	uint8_t pad3[LINE - sizeof(struct layout_wait)];
+	struct layout_wait cons_wait;
+	uint8_t pad4[LINE - sizeof(struct layout_wait)];
+	char anchor[ANCHOR_MAX];
+};
+
+struct layout_record {
+	uint32_t len;
+	uint32_t tag;
+};
+
+_Static_assert(offsetof(struct layout_header, id.magic) == 0, "magic");
+_Static_assert(offsetof(struct layout_header, id.layout_version) == 8, "version");
+_Static_assert(offsetof(struct layout_header, id.data_offset) == 12, "data_offset");
+_Static_assert(offsetof(struct layout_header, id.capacity) == 16, "capacity");
+_Static_assert(offsetof(struct layout_header, id.max_msg) == 24, "max_msg");
+_Static_assert(offsetof(struct layout_header, id.anchor_dev) == 32, "anchor_dev");
+_Static_assert(offsetof(struct layout_header, id.anchor_ino) == 40, "anchor_ino");
+_Static_assert(offsetof(struct layout_header, id.semid) == 48, "semid");
+_Static_assert(offsetof(struct layout_header, id.key) == 52, "key");
+_Static_assert(offsetof(struct layout_header, id.ready) == 56, "ready");
+_Static_assert(offsetof(struct layout_header, id.destroyed) == 60, "destroyed");
+_Static_assert(offsetof(struct layout_header, prod) == 128, "prod");
+_Static_assert(offsetof(struct layout_header, prod.journal_count) == 152, "journal");
+_Static_assert(offsetof(struct layout_header, prod.seen) == 160, "writers_seen");
+_Static_assert(offsetof(struct layout_header, cons) == 256, "cons");
+_Static_assert(offsetof(struct layout_header, cons.seen) == 288, "readers_seen");
+_Static_assert(offsetof(struct layout_header, prod_wait) == 384, "prod_wait");
+_Static_assert(offsetof(struct layout_header, cons_wait) == 512, "cons_wait");
+_Static_assert(offsetof(struct layout_header, anchor) == 640, "anchor");
+_Static_assert(sizeof(struct layout_header) == 1664, "header size");
+_Static_assert(sizeof(struct layout_header) <= 4096, "header fits one page");
+_Static_assert(sizeof(struct layout_record) == RECORD_HEADER, "record header");
+
+/* Bytes a message of @len payload bytes takes in the ring. */
+static inline uint64_t layout_record_size(uint64_t len)
+{
+	return RECORD_HEADER + ((len + RECORD_ALIGN - 1) & ~(uint64_t)(RECORD_ALIGN - 1));
+}
+
+#endif /* SHMRING_LAYOUT_H */

@@ -1,0 +1,68 @@
+/* lifecycle.h - internal steps of creating and opening a ring, exposed to
+ * the tests (which play slow or dying creators with them). */
+#ifndef SHMRING_LIFECYCLE_H
+#define SHMRING_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include "shmring.h"
+
+#define ANCHOR_PROJ_ID 'S'
+
+/* What a key currently names. */
+enum ring_state {
+	RING_ABSENT,     /* no segment, no semaphore set */
+	RING_LIVE,       /* a ready shmring ring */
+	RING_CREATING,   /* ours, not ready, creator alive */
+	RING_STALE,      /* ours, half made or half removed, creator gone */
+	RING_FOREIGN,    /* something that is not ours */
+};
+
+/* Internal open flag: attach read-only, as `shmring ls` must. */
+#define LIFECYCLE_READONLY 0x100u
+
+struct layout_identity;
+struct shmid_ds;
+struct shmring;
+
+uint64_t lifecycle_page_size(void);
+bool lifecycle_creator_alive(pid_t pid);
+
+/* stat() the anchor, creating the file first when @create. */
+int lifecycle_anchor_stat(const char *path, bool create, struct stat *st);
+/* ftok(3)'s key for an anchor we have already stat()ed. */
+int32_t lifecycle_anchor_key(const struct stat *st);
+
+/* A semaphore set with our size and our tag value. */
+bool lifecycle_semaphores_are_ours(int semid);
+/* Any reader or writer role held on it. */
+bool lifecycle_semaphores_in_use(int semid);
+/* IPC_RMID both (-1 = skip). */
+void lifecycle_remove_objects(int shmid, int semid);
+/* Attach read-only, copy the identity block; the kernel's stat in *ds. */
+int lifecycle_peek_identity(int shmid, struct layout_identity *id, struct shmid_ds *ds);
+
+/* Open by shmid / key; @anchor (may be NULL) must match the header. */
+int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,
+			 const struct stat *anchor, struct shmring **ringp);
+int lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
+		       const struct stat *anchor, struct shmring **ringp);
+
+/* Classify @key; for RING_STALE, *attached tells whether any process still
+ * maps the segment or holds a role. */
+enum ring_state lifecycle_classify(int32_t key, int *attached);
+
+/* The first half of creation, stopping before the ready mark: the tests use
+ * it to be a creator that is slow, or dies. Returns the shmid or -errno;
+ * the semaphore set is made too when @with_semaphores. */
+int lifecycle_create_unready(int32_t key, const struct shmring_options *opt,
+			     const struct stat *anchor, const char *anchor_path,
+			     int with_semaphores);
+
+/* Second half: mark @shmid ready. */
+int lifecycle_mark_ready(int shmid);
+
+#endif

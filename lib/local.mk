@@ -1,0 +1,30 @@
+# The library is built once as a convenience archive, so the tests can reach
+# internal helpers, and wrapped into libshmring, which exports only shmring_*.
+noinst_LTLIBRARIES = lib/libshmring_core.la
+lib_libshmring_core_la_SOURCES = \
+	lib/clock.c lib/clock.h \
+	lib/error.c \
+	lib/handle.h \
+	lib/layout.h \
+	lib/close.c lib/create.c lib/identity.c lib/lifecycle.h lib/open.c \
+	lib/list.c \
+	lib/recv.c \
+	lib/ring.c lib/ring.h \
+	lib/sem.c lib/sem.h \
+	lib/send.c \
+	lib/stats.c \
+	lib/wait.c lib/wait.h
+lib_libshmring_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
+lib_libshmring_core_la_CFLAGS = $(AM_CFLAGS) $(SHMRING_VISIBILITY_CFLAGS)
+
+lib_LTLIBRARIES = lib/libshmring.la
+lib_libshmring_la_SOURCES =
+lib_libshmring_la_LIBADD = lib/libshmring_core.la
+lib_libshmring_la_LDFLAGS = -no-undefined \
+	-version-info $(SHMRING_LT_VERSION) \
+	-export-symbols-regex '^shmring_[a-z]' \
+	$(SHMRING_LDFLAGS)
+
+include_HEADERS = include/shmring.h
+pkgconfig_DATA = shmring.pc
+DISTCLEANFILES = shmring.pc

@@ -1,0 +1,272 @@
+/* open.c - opening a ring: wait (bounded) for the creator's ready mark,
+ * believe nothing in the header until then, and after it validate the
+ * header against what the kernel says about the segment and the set. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+#include "handle.h"
+#include "lifecycle.h"
+#include "ring.h"
+#include "sem.h"
+#include "wait.h"
+
+union semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
+
+/* Wait, bounded, for the creator's ready mark. */
+static int wait_ready(struct layout_header *hdr, const struct shmid_ds *ds,
+		      const struct shmring_options *opt)
+{
+	int timeout = opt && opt->ready_timeout_ms ? opt->ready_timeout_ms
+						   : SHMRING_DEFAULT_READY_TIMEOUT_MS;
+	struct deadline dl;
+	deadline_init(&dl, timeout < 0 ? 0 : timeout);
+	long nap = 50;
+	for (;;) {
+		uint64_t magic = shm_load_acquire(&hdr->id.magic);
+		uint32_t ready = shm_load_acquire(&hdr->id.ready);
+		/* A zero magic may be a creator between shmget and its first
+		 * store; any other wrong value is somebody else's segment. */
+		if (magic != LAYOUT_MAGIC && magic != 0)
+			return -EMEDIUMTYPE;
+		if (magic == LAYOUT_MAGIC &&
+		    shm_load_relaxed(&hdr->id.layout_version) != LAYOUT_VERSION)
+			return -EPROTONOSUPPORT;
+		if (magic == LAYOUT_MAGIC && ready == READY_MARK)
+			return 0;
+		if (ready != 0 && ready != READY_MARK)
+			return -EUCLEAN;
+		if (deadline_expired(&dl)) {
+			if (magic == 0)
+				return -EMEDIUMTYPE;
+			return lifecycle_creator_alive(ds->shm_cpid) ? -ETIMEDOUT : -ESTALE;
+		}
+		deadline_nap(&dl, nap);
+		if (nap < 5000)
+			nap *= 2;
+	}
+}
+
+/* Check the identity block (already copied) against the kernel's facts. */
+static int validate_identity(const struct layout_identity *id, const struct shmid_ds *ds)
+{
+	uint64_t segsz = ds->shm_segsz;
+	if (id->data_offset < sizeof(struct layout_header) || id->data_offset % LINE ||
+	    id->data_offset > segsz)
+		return -EUCLEAN;
+	if (id->capacity == 0 || id->capacity % RECORD_ALIGN ||
+	    id->capacity > segsz - id->data_offset)
+		return -EUCLEAN;
+	if (id->max_msg == 0 || id->max_msg > UINT32_MAX ||
+	    layout_record_size(id->max_msg) > id->capacity)
+		return -EUCLEAN;
+	if (id->key != (uint32_t)ds->shm_perm.__key)
+		return -EUCLEAN;
+	return 0;
+}
+
+static int check_semaphores(int semid, int32_t key)
+{
+	struct semid_ds ds;
+	union semun arg = {.buf = &ds};
+	if (semid < 0)
+		return -ESTALE;
+	if (semctl(semid, 0, IPC_STAT, arg) < 0)
+		return errno == EACCES ? -EACCES : -ESTALE;
+	if (ds.sem_nsems != SEM_COUNT || ds.sem_perm.__key != key)
+		return -EUCLEAN;
+	int tag = sem_value(semid, SEM_TAG);
+	if (tag < 0)
+		return tag;
+	return tag == SEM_TAG_VALUE ? 0 : -EUCLEAN;
+}
+
+static int join_writers(struct shmring *r, const struct deadline *lock_dl)
+{
+	int rc = sem_join_role(r->semid, SEM_WRITERS, SEM_DATA);
+	if (rc < 0)
+		return rc;
+	/* After the count: a reader that sees seen=1 then reads the count
+	 * can only find 0 once this writer has really left. */
+	if (!shm_load_relaxed(&r->hdr->prod.seen))
+		shm_store_release(&r->hdr->prod.seen, 1);
+	r->flags |= SHMRING_WRITER;
+	if (!(r->flags & SHMRING_EXCLUSIVE))
+		return 0;
+	rc = sem_lock(r->semid, SEM_PLOCK, lock_dl);
+	if (rc < 0)
+		return rc == -ETIMEDOUT || rc == -EAGAIN ? -EBUSY : rc;
+	r->plock_held = true;
+	ring_recover_counts(&r->hdr->prod);
+	r->tail = shm_load_relaxed(&r->hdr->prod.index);
+	r->sent = shm_load_relaxed(&r->hdr->prod.count);
+	r->head_seen = shm_load_acquire(&r->hdr->cons.index);
+	return ring_check_span(r->capacity, r->head_seen, r->tail);
+}
+
+static int join_readers(struct shmring *r, const struct deadline *lock_dl)
+{
+	int rc = sem_join_role(r->semid, SEM_READERS, SEM_SPACE);
+	if (rc < 0)
+		return rc;
+	if (!shm_load_relaxed(&r->hdr->cons.seen))
+		shm_store_release(&r->hdr->cons.seen, 1);
+	r->flags |= SHMRING_READER;
+	if (!(r->flags & SHMRING_EXCLUSIVE))
+		return 0;
+	rc = sem_lock(r->semid, SEM_CLOCK, lock_dl);
+	if (rc < 0)
+		return rc == -ETIMEDOUT || rc == -EAGAIN ? -EBUSY : rc;
+	r->clock_held = true;
+	ring_recover_counts(&r->hdr->cons);
+	r->head = shm_load_relaxed(&r->hdr->cons.index);
+	r->received = shm_load_relaxed(&r->hdr->cons.count);
+	r->tail_seen = shm_load_acquire(&r->hdr->prod.index);
+	return ring_check_span(r->capacity, r->head, r->tail_seen);
+}
+
+int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,
+		      const struct stat *anchor, struct shmring **ringp)
+{
+	struct shmid_ds ds;
+	const unsigned roles = SHMRING_READER | SHMRING_WRITER;
+	if (!ringp || (flags & ~(roles | SHMRING_EXCLUSIVE | LIFECYCLE_READONLY)) ||
+	    ((flags & LIFECYCLE_READONLY) && (flags & roles)))
+		return -EINVAL;
+	*ringp = NULL;
+	if (shmctl(shmid, IPC_STAT, &ds) < 0)
+		return errno == EACCES ? -EACCES : errno == EINVAL || errno == EIDRM ? -ENOENT : -errno;
+	if (ds.shm_segsz < sizeof(struct layout_header) + RECORD_ALIGN)
+		return -EMEDIUMTYPE;
+
+	struct shmring *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->shmid = shmid;
+	r->semid = -1;
+	r->owner = getpid();
+	r->segment_size = ds.shm_segsz;
+	r->key = ds.shm_perm.__key;
+	/* An admin handle maps read-write when it may (destroy marks the
+	 * header), read-only otherwise; LIFECYCLE_READONLY never writes. */
+	void *p = (void *)-1;
+	if (!(flags & LIFECYCLE_READONLY))
+		p = shmat(shmid, NULL, 0);
+	r->writable = p != (void *)-1;
+	if (!r->writable && !(flags & roles) && (errno == EACCES || (flags & LIFECYCLE_READONLY)))
+		p = shmat(shmid, NULL, SHM_RDONLY);
+	if (p == (void *)-1) {
+		int err = errno;
+		free(r);
+		return err == EINVAL || err == EIDRM ? -ENOENT : -err;
+	}
+	r->hdr = p;
+
+	int rc = wait_ready(r->hdr, &ds, opt);
+	if (rc < 0)
+		goto fail;
+	struct layout_identity id;
+	memcpy(&id, &r->hdr->id, sizeof(id)); /* one copy, then only the copy */
+	rc = validate_identity(&id, &ds);
+	if (rc < 0)
+		goto fail;
+	if (anchor && (id.anchor_dev != (uint64_t)anchor->st_dev ||
+		       id.anchor_ino != (uint64_t)anchor->st_ino)) {
+		rc = -ENOTUNIQ;
+		goto fail;
+	}
+	rc = check_semaphores(id.semid, r->key);
+	if (rc < 0)
+		goto fail;
+	r->semid = id.semid;
+	r->capacity = id.capacity;
+	r->max_msg = id.max_msg;
+	r->data = (uint8_t *)r->hdr + id.data_offset;
+	rc = ring_check_span(r->capacity, shm_load_acquire(&r->hdr->cons.index),
+			     shm_load_acquire(&r->hdr->prod.index));
+	if (rc < 0)
+		goto fail;
+	if (ring_destroyed(r)) {
+		rc = -EIDRM;
+		goto fail;
+	}
+
+	r->flags = flags & SHMRING_EXCLUSIVE;
+	if ((flags & roles) && !r->writable) {
+		rc = -EACCES;
+		goto fail;
+	}
+	int timeout = opt && opt->ready_timeout_ms > 0 ? opt->ready_timeout_ms
+						       : SHMRING_DEFAULT_READY_TIMEOUT_MS;
+	struct deadline lock_dl;
+	deadline_init(&lock_dl, timeout);
+	if (flags & SHMRING_WRITER) {
+		rc = join_writers(r, &lock_dl);
+		if (rc < 0)
+			goto fail;
+	}
+	if (flags & SHMRING_READER) {
+		rc = join_readers(r, &lock_dl);
+		if (rc < 0)
+			goto fail;
+	}
+	*ringp = r;
+	return 0;
+fail:
+	shmring_close(r);
+	return rc;
+}
+
+int lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
+		    const struct stat *anchor, struct shmring **ringp)
+{
+	if (!ringp)
+		return -EINVAL;
+	int shmid = shmget(key, 0, 0);
+	if (shmid < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		int semid = semget(key, 0, 0);
+		return semid >= 0 && lifecycle_semaphores_are_ours(semid) ? -ESTALE : -ENOENT;
+	}
+	return lifecycle_open_shmid(shmid, flags, opt, anchor, ringp);
+}
+
+int shmring_open(const char *path, unsigned int flags, const struct shmring_options *opt,
+		 struct shmring **ringp)
+{
+	struct stat st;
+	int rc = lifecycle_anchor_stat(path, false, &st);
+	if (rc < 0)
+		return rc;
+	return lifecycle_open_key(lifecycle_anchor_key(&st), flags, opt, &st, ringp);
+}
+
+int shmring_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
+		     struct shmring **ringp)
+{
+	if (key == IPC_PRIVATE)
+		return -EINVAL;
+	return lifecycle_open_key(key, flags, opt, NULL, ringp);
+}
+
+int shmring_open_id(int32_t shmid, unsigned int flags, const struct shmring_options *opt,
+		    struct shmring **ringp)
+{
+	if (shmid < 0)
+		return -EINVAL;
+	return lifecycle_open_shmid(shmid, flags, opt, NULL, ringp);
+}

@@ -1,0 +1,203 @@
+/*
+ * recv.c - the readers' side: copying receives, batches and zero-copy
+ * peeks. Every path is: enter the side, find the next message (skipping
+ * PAD records, validating each record header), copy or hand it out,
+ * publish the head once, wake a sleeping writer, leave.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "handle.h"
+#include "ring.h"
+#include "sem.h"
+#include "wait.h"
+
+static int check_reader(struct shmring *r)
+{
+	if (!r)
+		return -EINVAL;
+	if (!(r->flags & SHMRING_READER))
+		return -EBADF;
+	if (r->peeked)
+		return -EBUSY;
+	if (ring_destroyed(r))
+		return -EIDRM;
+	return 0;
+}
+
+static int reader_enter(struct shmring *r, const struct deadline *dl)
+{
+	if (r->clock_held)
+		return 0;
+	int rc = sem_lock(r->semid, SEM_CLOCK, dl);
+	if (rc < 0)
+		return rc;
+	r->clock_held = true;
+	ring_recover_counts(&r->hdr->cons);
+	r->head = shm_load_acquire(&r->hdr->cons.index);
+	r->received = shm_load_relaxed(&r->hdr->cons.count);
+	r->tail_seen = r->head; /* unknown: reload before use */
+	return 0;
+}
+
+static void reader_leave(struct shmring *r)
+{
+	if (handle_is_shared(r) && r->clock_held) {
+		r->clock_held = false;
+		sem_unlock(r->semid, SEM_CLOCK);
+	}
+}
+
+static void publish_head(struct shmring *r, uint64_t head, unsigned messages)
+{
+	if (head == r->head)
+		return;
+	r->received += messages;
+	r->head = head;
+	ring_publish(&r->hdr->cons, head, r->received);
+	wake_writer(r);
+}
+
+static int refresh_tail(struct shmring *r, uint64_t pos)
+{
+	/* Acquire: the records are complete before the writer moved tail. */
+	uint64_t tail = shm_load_acquire(&r->hdr->prod.index);
+	int rc = ring_check_span(r->capacity, r->head, tail);
+	if (rc == 0)
+		rc = ring_check_span(r->capacity, pos, tail);
+	if (rc == 0)
+		r->tail_seen = tail;
+	return rc;
+}
+
+/*
+ * Find the next message at or after *pos (skipping PAD records, which moves
+ * *pos). Returns 1 with *rec, 0 at end of stream, or -errno; -EAGAIN without
+ * any system call when the ring is empty and !may_wait.
+ */
+static int next_message(struct shmring *r, uint64_t *pos, struct ring_record *rec,
+			bool may_wait, const struct deadline *dl)
+{
+	for (;;) {
+		if (r->tail_seen == *pos) {
+			int rc = refresh_tail(r, *pos);
+			if (rc < 0)
+				return rc;
+		}
+		if (r->tail_seen == *pos) {
+			if (!may_wait)
+				return -EAGAIN;
+			/* Skipped padding is room the writer may be waiting
+			 * for: hand it back before sleeping. */
+			publish_head(r, *pos, 0);
+			int rc = wait_for_data(r, dl);
+			if (rc == WAIT_END_OF_STREAM)
+				return 0;
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		int rc = ring_read_record(r->data, r->capacity, r->max_msg, *pos,
+					  r->tail_seen - *pos, rec);
+		if (rc < 0)
+			return rc;
+		if (rec->tag == TAG_MSG)
+			return 1;
+		*pos += rec->size;
+	}
+}
+
+static int recv_batch(struct shmring *r, struct iovec *msgs, unsigned n, int timeout_ms)
+{
+	int rc = check_reader(r);
+	if (rc < 0)
+		return rc;
+	if (!msgs || n == 0 || n > INT32_MAX)
+		return -EINVAL;
+	struct deadline dl;
+	deadline_init(&dl, timeout_ms);
+	rc = reader_enter(r, &dl);
+	if (rc < 0)
+		return rc;
+
+	uint64_t pos = r->head;
+	unsigned count = 0;
+	while (count < n) {
+		struct ring_record rec;
+		rc = next_message(r, &pos, &rec, count == 0, &dl);
+		if (rc <= 0)
+			break;
+		if (rec.len > msgs[count].iov_len) {
+			if (count == 0) {
+				msgs[0].iov_len = rec.len;
+				rc = -ENOBUFS;
+			}
+			break;
+		}
+		memcpy(msgs[count].iov_base, r->data + rec.offset, rec.len);
+		msgs[count].iov_len = rec.len;
+		pos += rec.size;
+		count++;
+	}
+	/* Consumed messages are published even when a later one failed; the
+	 * failure is reported by the next call, which meets it first. */
+	publish_head(r, pos, count);
+	reader_leave(r);
+	return count > 0 ? (int)count : rc;
+}
+
+int shmring_recv(struct shmring *r, void *buf, size_t *len, int timeout_ms)
+{
+	if (!len || (!buf && *len))
+		return -EINVAL;
+	struct iovec one = {.iov_base = buf, .iov_len = *len};
+	int rc = recv_batch(r, &one, 1, timeout_ms);
+	if (rc > 0 || rc == -ENOBUFS)
+		*len = one.iov_len;
+	return rc;
+}
+
+int shmring_recv_burst(struct shmring *r, struct iovec *msgs, unsigned int n, int timeout_ms)
+{
+	return recv_batch(r, msgs, n, timeout_ms);
+}
+
+int shmring_peek(struct shmring *r, const void **msg, size_t *len, int timeout_ms)
+{
+	int rc = check_reader(r);
+	if (rc < 0)
+		return rc;
+	if (!msg || !len)
+		return -EINVAL;
+	struct deadline dl;
+	deadline_init(&dl, timeout_ms);
+	rc = reader_enter(r, &dl);
+	if (rc < 0)
+		return rc;
+	uint64_t pos = r->head;
+	struct ring_record rec;
+	rc = next_message(r, &pos, &rec, true, &dl);
+	if (rc <= 0) {
+		publish_head(r, pos, 0);
+		reader_leave(r);
+		return rc;
+	}
+	publish_head(r, pos, 0); /* padding before it */
+	*msg = r->data + rec.offset;
+	*len = rec.len;
+	r->peek_next = pos + rec.size;
+	r->peeked = true;
+	return 1;
+}
+
+int shmring_release(struct shmring *r)
+{
+	if (!r || !r->peeked)
+		return -EINVAL;
+	r->peeked = false;
+	publish_head(r, r->peek_next, 1);
+	reader_leave(r);
+	return 0;
+}

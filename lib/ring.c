@@ -1,0 +1,104 @@
+/* ring.c - where records go and whether a record read back is sane. */
+#include "config.h"
+
+#include "ring.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "handle.h"
+
+int ring_check_span(uint64_t capacity, uint64_t head, uint64_t tail)
+{
+	if ((head | tail) % RECORD_ALIGN)
+		return -EUCLEAN;
+	/* Unsigned: a head past the tail wraps to a huge span and fails too. */
+	if (tail - head > capacity)
+		return -EUCLEAN;
+	return 0;
+}
+
+unsigned ring_plan(uint64_t capacity, uint64_t tail, uint64_t free,
+		   const struct iovec *msgs, unsigned n, uint64_t *end)
+{
+	uint64_t at = tail;
+	unsigned i;
+	for (i = 0; i < n; i++) {
+		uint64_t size = layout_record_size(msgs[i].iov_len);
+		uint64_t need = ring_pad_before(capacity, at, size) + size;
+		if (need > free)
+			break;
+		free -= need;
+		at += need;
+	}
+	*end = at;
+	return i;
+}
+
+uint64_t ring_batch_bytes(uint64_t capacity, uint64_t tail, const struct iovec *msgs, unsigned n)
+{
+	uint64_t at = tail;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t size = layout_record_size(msgs[i].iov_len);
+		at += ring_pad_before(capacity, at, size) + size;
+	}
+	return at - tail;
+}
+
+void ring_put_header(uint8_t *data, uint64_t capacity, uint64_t at, uint32_t len, uint32_t tag)
+{
+	struct layout_record rec = {.len = len, .tag = tag};
+	memcpy(data + at % capacity, &rec, sizeof(rec));
+}
+
+int ring_read_record(const uint8_t *data, uint64_t capacity, uint64_t max_msg, uint64_t head,
+		     uint64_t avail, struct ring_record *out)
+{
+	uint64_t offset = head % capacity;
+	uint64_t room = capacity - offset;
+	struct layout_record rec;
+
+	if (avail < RECORD_HEADER)
+		return -EUCLEAN;
+	/* One copy of the header; everything below looks at the copy only. */
+	memcpy(&rec, data + offset, sizeof(rec));
+
+	if (rec.tag == TAG_PAD) {
+		if (offset == 0 || rec.len != room || room > avail)
+			return -EUCLEAN;
+		*out = (struct ring_record){.tag = TAG_PAD, .size = room};
+		return 0;
+	}
+	if (rec.tag != TAG_MSG || rec.len == 0 || rec.len > max_msg)
+		return -EUCLEAN;
+	uint64_t size = layout_record_size(rec.len);
+	if (size > room || size > avail)
+		return -EUCLEAN;
+	*out = (struct ring_record){
+		.tag = TAG_MSG,
+		.len = rec.len,
+		.size = size,
+		.offset = offset + RECORD_HEADER,
+	};
+	return 0;
+}
+
+void ring_recover_counts(struct layout_side *side)
+{
+	uint64_t index = shm_load_relaxed(&side->index);
+	uint64_t journal_index = shm_load_relaxed(&side->journal_index);
+	uint64_t journal_count = shm_load_relaxed(&side->journal_count);
+	if (journal_index == index && shm_load_relaxed(&side->count) != journal_count)
+		shm_store_relaxed(&side->count, journal_count);
+}
+
+void ring_publish(struct layout_side *side, uint64_t index, uint64_t count)
+{
+	shm_store_relaxed(&side->journal_index, index);
+	shm_store_relaxed(&side->journal_count, count);
+	/* Release: the records (or the consumed slots) are complete before the
+	 * index says so. Seq-cst: also ordered before our load of the peer's
+	 * sleep flag, the other half of the Dekker pair in wait.c. */
+	shm_store_seq(&side->index, index);
+	shm_store_relaxed(&side->count, count);
+}

@@ -1,0 +1,63 @@
+/* ring.h - record placement and validation: pure arithmetic on indexes and
+ * bytes, no locking, no system calls. The rules are in layout.h. */
+#ifndef SHMRING_RING_H
+#define SHMRING_RING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "layout.h"
+
+/* Check a (head, tail) pair read from shared memory: both aligned, and
+ * 0 <= tail - head <= capacity. Returns 0 or -EUCLEAN. */
+int ring_check_span(uint64_t capacity, uint64_t head, uint64_t tail);
+
+/* Bytes of padding a record of @size needs before it when appended at
+ * index @tail: 0 when it fits before the end, else the rest of the area. */
+static inline uint64_t ring_pad_before(uint64_t capacity, uint64_t tail, uint64_t size)
+{
+	uint64_t room = capacity - tail % capacity;
+	return room < size ? room : 0;
+}
+
+/* Plan the append of @msgs[0..n) at @tail with @free bytes available.
+ * Returns how many messages fit (all of them, or the longest prefix), and
+ * the index after them in *end. Lengths must have been checked. */
+unsigned ring_plan(uint64_t capacity, uint64_t tail, uint64_t free,
+		   const struct iovec *msgs, unsigned n, uint64_t *end);
+
+/* Bytes the whole batch takes when appended at @tail (pads included). */
+uint64_t ring_batch_bytes(uint64_t capacity, uint64_t tail, const struct iovec *msgs,
+			  unsigned n);
+
+/* Write a record header at index @at; a PAD record to the end of the area
+ * when @tag is TAG_PAD. */
+void ring_put_header(uint8_t *data, uint64_t capacity, uint64_t at, uint32_t len, uint32_t tag);
+
+/* A record as found by the reader, after validation. */
+struct ring_record {
+	uint32_t tag;    /* TAG_MSG or TAG_PAD */
+	uint32_t len;    /* payload bytes (MSG) */
+	uint64_t size;   /* bytes to advance head by */
+	uint64_t offset; /* byte offset of the payload (MSG) */
+};
+
+/*
+ * Read and validate the record at index @head, given @avail bytes known to
+ * be published after it. The header is copied once; nothing else is read.
+ * Returns 0 or -EUCLEAN.
+ */
+int ring_read_record(const uint8_t *data, uint64_t capacity, uint64_t max_msg, uint64_t head,
+		     uint64_t avail, struct ring_record *rec);
+
+/* Finish the counter update of a lock holder that died between publishing
+ * its index and its count (layout.h, COMMITTING). Call with the lock held. */
+void ring_recover_counts(struct layout_side *side);
+
+/* Publish a side's new index and count, crash-safely, in journal order. The
+ * index store is sequentially consistent: it must be ordered before the
+ * load of the other side's sleep flag that follows it (see wait.c). */
+void ring_publish(struct layout_side *side, uint64_t index, uint64_t count);
+
+#endif

@@ -1,0 +1,112 @@
+/* sem.c - semop() wrappers. Every wait in shmring goes through sem_run(). */
+#include "config.h"
+
+#include "sem.h"
+
+#include <errno.h>
+
+int sem_error(int err)
+{
+	/* A set removed under us shows as EIDRM to a sleeper and as EINVAL
+	 * to the next caller: one event, one code. */
+	if (err == EIDRM || err == EINVAL)
+		return -EIDRM;
+	return -err;
+}
+
+int sem_run(int semid, struct sembuf *ops, unsigned n, const struct deadline *dl)
+{
+	if (dl->kind == DEADLINE_NOWAIT)
+		for (unsigned i = 0; i < n; i++)
+			ops[i].sem_flg |= IPC_NOWAIT;
+	for (;;) {
+		int rc;
+		if (dl->kind == DEADLINE_TIMED) {
+			struct timespec left;
+			if (!deadline_remaining(dl, &left))
+				return -ETIMEDOUT;
+			rc = semtimedop(semid, ops, n, &left);
+		} else {
+			rc = semop(semid, ops, n);
+		}
+		if (rc == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			/* semtimedop says EAGAIN both for "timed out" and for
+			 * an IPC_NOWAIT operation that failed: the clock tells. */
+			if (dl->kind == DEADLINE_NOWAIT)
+				return -EAGAIN;
+			if (dl->kind == DEADLINE_TIMED && deadline_expired(dl))
+				return -ETIMEDOUT;
+			return -EAGAIN;
+		}
+		return sem_error(errno);
+	}
+}
+
+int sem_lock(int semid, unsigned short idx, const struct deadline *dl)
+{
+	struct sembuf op = {idx, -1, SEM_UNDO};
+	return sem_run(semid, &op, 1, dl);
+}
+
+int sem_unlock(int semid, unsigned short idx)
+{
+	struct sembuf op = {idx, 1, SEM_UNDO};
+	struct deadline dl = {.kind = DEADLINE_FOREVER};
+	return sem_run(semid, &op, 1, &dl);
+}
+
+int sem_post(int semid, unsigned short idx)
+{
+	struct sembuf op = {idx, 1, 0};
+	struct deadline dl = {.kind = DEADLINE_FOREVER};
+	return sem_run(semid, &op, 1, &dl);
+}
+
+int sem_wait_token(int semid, unsigned short idx, const struct deadline *dl)
+{
+	struct sembuf op = {idx, -1, 0};
+	return sem_run(semid, &op, 1, dl);
+}
+
+void sem_drain(int semid, unsigned short idx)
+{
+	struct sembuf op = {idx, -1, IPC_NOWAIT};
+	while (semop(semid, &op, 1) == 0 || errno == EINTR)
+		;
+}
+
+int sem_value(int semid, unsigned short idx)
+{
+	int v = semctl(semid, idx, GETVAL);
+	return v < 0 ? sem_error(errno) : v;
+}
+
+int sem_join_role(int semid, unsigned short count_idx, unsigned short wake_idx)
+{
+	/* Net zero on the wake-up semaphore, but the -1 carries SEM_UNDO, so
+	 * the kernel adds the token back when this process exits. */
+	struct sembuf ops[3] = {
+		{count_idx, 1, SEM_UNDO},
+		{wake_idx, 1, 0},
+		{wake_idx, -1, SEM_UNDO},
+	};
+	struct deadline dl = {.kind = DEADLINE_FOREVER};
+	return sem_run(semid, ops, 3, &dl);
+}
+
+int sem_leave_role(int semid, unsigned short count_idx, unsigned short wake_idx)
+{
+	/* Cancel the undo debt of sem_join_role() without leaving a token:
+	 * a clean leave wakes a sleeper through the flag instead. */
+	struct sembuf ops[3] = {
+		{count_idx, -1, SEM_UNDO},
+		{wake_idx, 1, SEM_UNDO},
+		{wake_idx, -1, 0},
+	};
+	struct deadline dl = {.kind = DEADLINE_FOREVER};
+	return sem_run(semid, ops, 3, &dl);
+}

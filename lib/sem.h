@@ -1,0 +1,46 @@
+/* sem.h - the System V semaphore operations shmring needs, with EINTR and
+ * timeouts handled and kernel errors mapped to our codes. */
+#ifndef SHMRING_SEM_H
+#define SHMRING_SEM_H
+
+#include <stdbool.h>
+#include <sys/sem.h>
+
+#include "clock.h"
+
+/*
+ * Run @n operations atomically, waiting as @dl allows. Returns 0, -ETIMEDOUT
+ * (or -EAGAIN for a NOWAIT deadline) when the wait ran out, -EAGAIN when an
+ * operation the caller marked IPC_NOWAIT could not proceed, -EIDRM when the
+ * set is gone (EIDRM and EINVAL alike), or another -errno.
+ */
+int sem_run(int semid, struct sembuf *ops, unsigned n, const struct deadline *dl);
+
+/* Take / give back a lock semaphore (SEM_UNDO: released if we die). */
+int sem_lock(int semid, unsigned short idx, const struct deadline *dl);
+int sem_unlock(int semid, unsigned short idx);
+
+/* Post one wake-up token (no undo). */
+int sem_post(int semid, unsigned short idx);
+
+/* Wait for one wake-up token. */
+int sem_wait_token(int semid, unsigned short idx, const struct deadline *dl);
+
+/* Take every token that is there without waiting. */
+void sem_drain(int semid, unsigned short idx);
+
+/* Current value, or -errno (-EIDRM when the set is gone). */
+int sem_value(int semid, unsigned short idx);
+
+/*
+ * Join / leave a role: count +1 / -1 on @count_idx, and arrange (join) or
+ * cancel (leave) one token on @wake_idx that the kernel posts if we die
+ * holding the role. See layout.h, "Peers that die".
+ */
+int sem_join_role(int semid, unsigned short count_idx, unsigned short wake_idx);
+int sem_leave_role(int semid, unsigned short count_idx, unsigned short wake_idx);
+
+/* Map an errno from a semaphore call to ours: EINVAL/EIDRM -> -EIDRM. */
+int sem_error(int err);
+
+#endif

@@ -1,0 +1,281 @@
+/*
+ * send.c - the writers' side: copying sends, batches and zero-copy
+ * reservations. Every path is: enter the side (lock, unless this handle
+ * holds it for life), make room, write records, publish the tail once,
+ * wake a sleeping reader, leave.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "handle.h"
+#include "ring.h"
+#include "sem.h"
+#include "wait.h"
+
+static int check_writer(struct shmring *r)
+{
+	if (!r)
+		return -EINVAL;
+	if (!(r->flags & SHMRING_WRITER))
+		return -EBADF;
+	if (r->reserved)
+		return -EBUSY;
+	if (ring_destroyed(r))
+		return -EIDRM;
+	return 0;
+}
+
+static int refresh_head(struct shmring *r)
+{
+	/* Acquire: the reader is done with the bytes before it moved head. */
+	uint64_t head = shm_load_acquire(&r->hdr->cons.index);
+	int rc = ring_check_span(r->capacity, head, r->tail);
+	if (rc == 0)
+		r->head_seen = head;
+	return rc;
+}
+
+/* A shared writer takes the lock and, in the same semop, proves that a
+ * reader is still attached (once one ever was): SEM_READERS -1 then +1 with
+ * IPC_NOWAIT fails at once when the count is 0. */
+static int lock_shared_writer(struct shmring *r, const struct deadline *dl)
+{
+	for (;;) {
+		struct sembuf ops[3] = {
+			{SEM_PLOCK, -1, SEM_UNDO},
+			{SEM_READERS, -1, IPC_NOWAIT},
+			{SEM_READERS, 1, 0},
+		};
+		unsigned nops = shm_load_acquire(&r->hdr->cons.seen) ? 3 : 1;
+		int rc = sem_run(r->semid, ops, nops, dl);
+		if (rc == 0)
+			return 0;
+		if (rc != -EAGAIN && rc != -ETIMEDOUT)
+			return rc;
+		int gone = readers_gone(r);
+		if (gone)
+			return gone > 0 ? -EPIPE : gone;
+		if (rc == -ETIMEDOUT || dl->kind == DEADLINE_NOWAIT)
+			return rc;
+		/* The readers' check failed but one has joined since: again. */
+	}
+}
+
+static int writer_enter(struct shmring *r, unsigned n, const struct deadline *dl)
+{
+	if (r->plock_held) {
+		r->since_reader_check += n;
+		if (r->since_reader_check >= READER_CHECK_INTERVAL) {
+			r->since_reader_check = 0;
+			int gone = readers_gone(r);
+			if (gone)
+				return gone > 0 ? -EPIPE : gone;
+		}
+		return 0;
+	}
+	int rc = lock_shared_writer(r, dl);
+	if (rc < 0)
+		return rc;
+	r->plock_held = true;
+	ring_recover_counts(&r->hdr->prod);
+	r->tail = shm_load_acquire(&r->hdr->prod.index);
+	r->sent = shm_load_relaxed(&r->hdr->prod.count);
+	rc = refresh_head(r);
+	if (rc < 0) {
+		r->plock_held = false;
+		sem_unlock(r->semid, SEM_PLOCK);
+	}
+	return rc;
+}
+
+static void writer_leave(struct shmring *r)
+{
+	if (handle_is_shared(r) && r->plock_held) {
+		r->plock_held = false;
+		sem_unlock(r->semid, SEM_PLOCK);
+	}
+}
+
+static void publish_tail(struct shmring *r, uint64_t tail, unsigned messages)
+{
+	r->sent += messages;
+	r->tail = tail;
+	ring_publish(&r->hdr->prod, tail, r->sent);
+	wake_reader(r);
+}
+
+/*
+ * Make room for msgs[0..n): all of them (@all) or at least the first.
+ * Returns how many fit now. When the batch cannot fit from the current
+ * offset even in an empty ring, a PAD to the end is published first so the
+ * batch starts at offset 0 (callers checked it fits there).
+ */
+static int make_room(struct shmring *r, const struct iovec *msgs, unsigned n, bool all,
+		     const struct deadline *dl)
+{
+	uint64_t cap = r->capacity;
+	unsigned want = all ? n : 1;
+	for (;;) {
+		uint64_t end;
+		unsigned fit = ring_plan(cap, r->tail, cap - (r->tail - r->head_seen), msgs, n, &end);
+		if (fit < want) {
+			int rc = refresh_head(r);
+			if (rc < 0)
+				return rc;
+			fit = ring_plan(cap, r->tail, cap - (r->tail - r->head_seen), msgs, n, &end);
+		}
+		if (fit >= want)
+			return (int)fit;
+
+		uint64_t need = ring_batch_bytes(cap, r->tail, msgs, want);
+		if (need > cap) {
+			uint64_t room = cap - r->tail % cap;
+			if (room <= cap - (r->tail - r->head_seen)) {
+				ring_put_header(r->data, cap, r->tail, (uint32_t)room, TAG_PAD);
+				publish_tail(r, r->tail + room, 0);
+				continue;
+			}
+			need = room;
+		}
+		int rc = wait_for_space(r, need, dl);
+		if (rc < 0)
+			return rc;
+		rc = refresh_head(r);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+/* Write records for msgs[0..n) from r->tail; returns the index after them. */
+static uint64_t write_records(struct shmring *r, const struct iovec *msgs, unsigned n)
+{
+	uint64_t cap = r->capacity, at = r->tail;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t size = layout_record_size(msgs[i].iov_len);
+		uint64_t pad = ring_pad_before(cap, at, size);
+		if (pad) {
+			ring_put_header(r->data, cap, at, (uint32_t)pad, TAG_PAD);
+			at += pad;
+		}
+		ring_put_header(r->data, cap, at, (uint32_t)msgs[i].iov_len, TAG_MSG);
+		memcpy(r->data + at % cap + RECORD_HEADER, msgs[i].iov_base, msgs[i].iov_len);
+		at += size;
+	}
+	return at;
+}
+
+/* Count the leading messages whose length is acceptable. */
+static unsigned valid_prefix(const struct shmring *r, const struct iovec *msgs, unsigned n)
+{
+	unsigned i;
+	for (i = 0; i < n; i++)
+		if (msgs[i].iov_len == 0 || msgs[i].iov_len > r->max_msg ||
+		    (!msgs[i].iov_base && msgs[i].iov_len))
+			break;
+	return i;
+}
+
+static int send_batch(struct shmring *r, const struct iovec *msgs, unsigned n, bool all,
+		      int timeout_ms)
+{
+	int rc = check_writer(r);
+	if (rc < 0)
+		return rc;
+	if (!msgs || n == 0 || n > INT32_MAX)
+		return -EINVAL;
+	unsigned ok = valid_prefix(r, msgs, n);
+	if (ok == 0 || (all && ok < n))
+		return -EMSGSIZE;
+	if (all && ring_batch_bytes(r->capacity, 0, msgs, n) > r->capacity)
+		return -EMSGSIZE;
+	n = ok;
+
+	struct deadline dl;
+	deadline_init(&dl, timeout_ms);
+	rc = writer_enter(r, n, &dl);
+	if (rc < 0)
+		return rc;
+	rc = make_room(r, msgs, n, all, &dl);
+	if (rc > 0) {
+		unsigned count = (unsigned)rc;
+		publish_tail(r, write_records(r, msgs, count), count);
+	}
+	writer_leave(r);
+	return rc;
+}
+
+int shmring_send(struct shmring *r, const void *msg, size_t len, int timeout_ms)
+{
+	struct iovec one = {.iov_base = (void *)msg, .iov_len = len};
+	int rc = send_batch(r, &one, 1, true, timeout_ms);
+	return rc < 0 ? rc : 0;
+}
+
+int shmring_send_bulk(struct shmring *r, const struct iovec *msgs, unsigned int n, int timeout_ms)
+{
+	return send_batch(r, msgs, n, true, timeout_ms);
+}
+
+int shmring_send_burst(struct shmring *r, const struct iovec *msgs, unsigned int n,
+		       int timeout_ms)
+{
+	return send_batch(r, msgs, n, false, timeout_ms);
+}
+
+int shmring_reserve(struct shmring *r, size_t len, void **buf, int timeout_ms)
+{
+	int rc = check_writer(r);
+	if (rc < 0)
+		return rc;
+	if (!buf)
+		return -EINVAL;
+	if (len == 0 || len > r->max_msg)
+		return -EMSGSIZE;
+	struct iovec one = {.iov_base = NULL, .iov_len = len};
+	struct deadline dl;
+	deadline_init(&dl, timeout_ms);
+	rc = writer_enter(r, 1, &dl);
+	if (rc < 0)
+		return rc;
+	rc = make_room(r, &one, 1, true, &dl);
+	if (rc < 0) {
+		writer_leave(r);
+		return rc;
+	}
+	/* Written now, published with the message at commit. */
+	uint64_t size = layout_record_size(len);
+	uint64_t pad = ring_pad_before(r->capacity, r->tail, size);
+	if (pad)
+		ring_put_header(r->data, r->capacity, r->tail, (uint32_t)pad, TAG_PAD);
+	r->reserve_at = r->tail + pad;
+	r->reserve_len = len;
+	r->reserved = true;
+	*buf = r->data + r->reserve_at % r->capacity + RECORD_HEADER;
+	return 0;
+}
+
+int shmring_commit(struct shmring *r, size_t len)
+{
+	if (!r || !r->reserved || len == 0 || len > r->reserve_len)
+		return -EINVAL;
+	r->reserved = false;
+	if (ring_destroyed(r)) {
+		writer_leave(r);
+		return -EIDRM;
+	}
+	ring_put_header(r->data, r->capacity, r->reserve_at, (uint32_t)len, TAG_MSG);
+	publish_tail(r, r->reserve_at + layout_record_size(len), 1);
+	writer_leave(r);
+	return 0;
+}
+
+int shmring_abort(struct shmring *r)
+{
+	if (!r || !r->reserved)
+		return -EINVAL;
+	r->reserved = false;
+	writer_leave(r);
+	return 0;
+}

@@ -1,0 +1,167 @@
+/*
+ * wait.c - the slow path. Only the lock holder of a side ever sleeps, on its
+ * side's wake-up semaphore, so one flag per side says whether anybody sleeps:
+ *
+ *   sleeper                          waker
+ *   store flag = 1        (seq_cst)  store index       (seq_cst, ring_publish)
+ *   load index            (seq_cst)  load flag         (seq_cst)
+ *   if unchanged: P(wake)            if set: exchange(flag, 0) == 1 ? V(wake)
+ *
+ * Sequential consistency makes at least one of the two loads see the other
+ * side's store, so a sleeper never misses the publication it waits for, and
+ * the exchange lets only one waker post per sleep: no semaphore counts
+ * anything but sleeps. A sleeper that gives up withdraws its flag with the
+ * same exchange; if a waker got there first, the token it posts is left
+ * over and drained on the next wake-up. Peers that die post through the
+ * kernel's undo instead (layout.h), and the sleeper asks the role counts.
+ */
+#include "config.h"
+
+#include "wait.h"
+
+#include <errno.h>
+
+#include "ring.h"
+#include "sem.h"
+
+/* Polls of the peer's index before sleeping. Bounded: a few microseconds,
+ * long enough to catch a busy peer, short enough that idle costs nothing. */
+#define SPIN_POLLS 2000
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+int readers_gone(struct shmring *r)
+{
+	/* Seen first: a reader joins the count before it sets seen. */
+	if (!shm_load_acquire(&r->hdr->cons.seen))
+		return 0;
+	int n = sem_value(r->semid, SEM_READERS);
+	return n < 0 ? n : n == 0;
+}
+
+int writers_gone(struct shmring *r)
+{
+	if (!shm_load_acquire(&r->hdr->prod.seen))
+		return 0;
+	int n = sem_value(r->semid, SEM_WRITERS);
+	return n < 0 ? n : n == 0;
+}
+
+static void withdraw(uint32_t *flag)
+{
+	shm_exchange(flag, 0);
+}
+
+static void wake(struct shmring *r, uint32_t *flag, unsigned short sem)
+{
+	if (shm_load_seq(flag) && shm_exchange(flag, 0))
+		sem_post(r->semid, sem);
+}
+
+void wake_reader(struct shmring *r)
+{
+	wake(r, &r->hdr->cons_wait.sleeping, SEM_DATA);
+}
+
+void wake_writer(struct shmring *r)
+{
+	wake(r, &r->hdr->prod_wait.sleeping, SEM_SPACE);
+}
+
+static bool data_ready(struct shmring *r)
+{
+	return shm_load_seq(&r->hdr->prod.index) != r->head;
+}
+
+static bool space_ready(struct shmring *r, uint64_t need)
+{
+	uint64_t head = shm_load_seq(&r->hdr->cons.index);
+	/* A corrupt head shows as "ready": the caller's validation reports it. */
+	return r->capacity - (r->tail - head) >= need || r->tail - head > r->capacity;
+}
+
+int wait_for_data(struct shmring *r, const struct deadline *dl)
+{
+	uint32_t *flag = &r->hdr->cons_wait.sleeping;
+
+	if (dl->kind != DEADLINE_NOWAIT)
+		for (int i = 0; i < SPIN_POLLS; i++) {
+			if (data_ready(r))
+				return 0;
+			cpu_relax();
+		}
+	for (;;) {
+		shm_store_seq(flag, 1);
+		if (data_ready(r))
+			goto withdraw_ready;
+		int gone = writers_gone(r);
+		if (gone != 0) {
+			withdraw(flag);
+			/* Whatever the last writer published before leaving is
+			 * visible now: drain it before reporting the end. */
+			if (gone > 0 && data_ready(r))
+				return 0;
+			return gone > 0 ? WAIT_END_OF_STREAM : gone;
+		}
+		if (ring_destroyed(r)) {
+			withdraw(flag);
+			return -EIDRM;
+		}
+		int rc = sem_wait_token(r->semid, SEM_DATA, dl);
+		if (rc == 0) {
+			sem_drain(r->semid, SEM_DATA);
+			continue;
+		}
+		withdraw(flag);
+		if ((rc == -ETIMEDOUT || rc == -EAGAIN) && data_ready(r))
+			return 0;
+		return rc;
+	}
+withdraw_ready:
+	withdraw(flag);
+	return 0;
+}
+
+int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
+{
+	uint32_t *flag = &r->hdr->prod_wait.sleeping;
+
+	if (dl->kind != DEADLINE_NOWAIT)
+		for (int i = 0; i < SPIN_POLLS; i++) {
+			if (space_ready(r, need))
+				return 0;
+			cpu_relax();
+		}
+	for (;;) {
+		shm_store_seq(flag, 1);
+		int gone = readers_gone(r);
+		if (gone != 0) {
+			withdraw(flag);
+			return gone > 0 ? -EPIPE : gone;
+		}
+		if (space_ready(r, need)) {
+			withdraw(flag);
+			return 0;
+		}
+		if (ring_destroyed(r)) {
+			withdraw(flag);
+			return -EIDRM;
+		}
+		int rc = sem_wait_token(r->semid, SEM_SPACE, dl);
+		if (rc == 0) {
+			sem_drain(r->semid, SEM_SPACE);
+			continue;
+		}
+		withdraw(flag);
+		if ((rc == -ETIMEDOUT || rc == -EAGAIN) && space_ready(r, need))
+			return 0;
+		return rc;
+	}
+}

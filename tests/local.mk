@@ -1,0 +1,91 @@
+# Criterion suites, one binary per module; they link the convenience
+# library so they can reach internals (lib/*.h) where a test needs to.
+#
+# ipc-begin runs first and ipc-end last (see the .log dependencies below):
+# together they fail `make check` when the suite leaves a System V object.
+
+TESTS += tests/ipc-begin.sh
+EXTRA_DIST += tests/ipc-begin.sh tests/ipc-end.sh tests/ipc-snapshot.sh
+CLEANFILES += tests/ipc-before.txt
+
+if HAVE_CRITERION
+criterion_tests = \
+	tests/ring.test \
+	tests/lifecycle.test \
+	tests/transfer.test \
+	tests/peers.test \
+	tests/mpmc.test \
+	tests/hostile.test \
+	tests/batch.test \
+	tests/zerocopy.test \
+	tests/errors.test
+
+check_PROGRAMS += $(criterion_tests)
+TESTS += $(criterion_tests) tests/exports.sh
+EXTRA_DIST += tests/exports.sh
+
+test_common_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_srcdir)/tests
+test_common_cflags = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+test_common_ldadd = tests/libsupport.la lib/libshmring_core.la $(CRITERION_LIBS)
+
+noinst_LTLIBRARIES += tests/libsupport.la
+tests_libsupport_la_SOURCES = tests/support.c tests/support.h
+tests_libsupport_la_CPPFLAGS = $(test_common_cppflags)
+tests_libsupport_la_CFLAGS = $(test_common_cflags)
+
+tests_ring_test_SOURCES = tests/test_ring.c
+tests_ring_test_CPPFLAGS = $(test_common_cppflags)
+tests_ring_test_CFLAGS = $(test_common_cflags)
+tests_ring_test_LDADD = $(test_common_ldadd)
+
+tests_lifecycle_test_SOURCES = tests/test_lifecycle.c
+tests_lifecycle_test_CPPFLAGS = $(test_common_cppflags)
+tests_lifecycle_test_CFLAGS = $(test_common_cflags)
+tests_lifecycle_test_LDADD = $(test_common_ldadd)
+
+tests_transfer_test_SOURCES = tests/test_transfer.c
+tests_transfer_test_CPPFLAGS = $(test_common_cppflags)
+tests_transfer_test_CFLAGS = $(test_common_cflags)
+tests_transfer_test_LDADD = $(test_common_ldadd)
+
+tests_peers_test_SOURCES = tests/test_peers.c
+tests_peers_test_CPPFLAGS = $(test_common_cppflags)
+tests_peers_test_CFLAGS = $(test_common_cflags)
+tests_peers_test_LDADD = $(test_common_ldadd)
+
+tests_mpmc_test_SOURCES = tests/test_mpmc.c
+tests_mpmc_test_CPPFLAGS = $(test_common_cppflags)
+tests_mpmc_test_CFLAGS = $(test_common_cflags)
+tests_mpmc_test_LDADD = $(test_common_ldadd)
+
+tests_hostile_test_SOURCES = tests/test_hostile.c
+tests_hostile_test_CPPFLAGS = $(test_common_cppflags)
+tests_hostile_test_CFLAGS = $(test_common_cflags)
+tests_hostile_test_LDADD = $(test_common_ldadd)
+
+tests_batch_test_SOURCES = tests/test_batch.c
+tests_batch_test_CPPFLAGS = $(test_common_cppflags)
+tests_batch_test_CFLAGS = $(test_common_cflags)
+tests_batch_test_LDADD = $(test_common_ldadd)
+
+tests_zerocopy_test_SOURCES = tests/test_zerocopy.c
+tests_zerocopy_test_CPPFLAGS = $(test_common_cppflags)
+tests_zerocopy_test_CFLAGS = $(test_common_cflags)
+tests_zerocopy_test_LDADD = $(test_common_ldadd)
+
+tests_errors_test_SOURCES = tests/test_errors.c
+tests_errors_test_CPPFLAGS = $(test_common_cppflags)
+tests_errors_test_CFLAGS = $(test_common_cflags)
+tests_errors_test_LDADD = $(test_common_ldadd)
+
+else
+check-local:
+	@echo "make check needs Criterion (Debian: apt-get install libcriterion-dev)" >&2
+	@exit 1
+endif
+
+TESTS += tests/ipc-end.sh
+
+# Order: the snapshot before everything, the comparison after everything.
+$(filter-out tests/ipc-begin.log,$(TEST_LOGS)): tests/ipc-begin.log
+tests/ipc-end.log: $(filter-out tests/ipc-end.log,$(TEST_LOGS))
