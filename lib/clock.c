@@ -58,6 +58,12 @@ bool deadline_expired(const struct deadline *dl)
 	return !deadline_remaining(dl, &left);
 }
 
+bool deadline_before(const struct deadline *a, const struct deadline *b)
+{
+	return a->at.tv_sec < b->at.tv_sec ||
+	       (a->at.tv_sec == b->at.tv_sec && a->at.tv_nsec < b->at.tv_nsec);
+}
+
 int deadline_error(const struct deadline *dl)
 {
 	return dl->kind == DEADLINE_NOWAIT ? -EAGAIN : -ETIMEDOUT;

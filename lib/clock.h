@@ -25,6 +25,9 @@ bool deadline_expired(const struct deadline *dl);
 /* The error for a wait that ran out: -EAGAIN for NOWAIT, else -ETIMEDOUT. */
 int deadline_error(const struct deadline *dl);
 
+/* True when timed deadline @a comes before timed deadline @b. */
+bool deadline_before(const struct deadline *a, const struct deadline *b);
+
 /* Sleep for @usec microseconds, never past @dl. */
 void deadline_nap(const struct deadline *dl, long usec);
 

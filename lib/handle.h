@@ -33,25 +33,30 @@ struct shmring {
 	int32_t key;
 	unsigned int flags; /* SHMRING_READER | SHMRING_WRITER | SHMRING_EXCLUSIVE */
 	bool writable;      /* mapped read-write */
+	bool light_fence;   /* publish without a StoreLoad fence (fence.h) */
 	pid_t owner;        /* the process that opened the handle */
 
 	/* Writer side; tail and sent are ours while the writers' lock is held. */
 	bool plock_held;
 	uint64_t tail;
+	uint64_t tail_off; /* tail % capacity */
 	uint64_t sent;
 	uint64_t head_seen; /* last validated head: a lower bound on free space */
 	unsigned int since_reader_check;
 	bool reserved; /* zero copy: a reservation is pending */
-	uint64_t reserve_at; /* index of its record header */
+	uint64_t reserve_at;  /* index of its record header */
+	uint64_t reserve_off; /* reserve_at % capacity */
 	uint64_t reserve_len;
 
 	/* Reader side; head and received are ours while the readers' lock is held. */
 	bool clock_held;
 	uint64_t head;
+	uint64_t head_off; /* head % capacity */
 	uint64_t received;
 	uint64_t tail_seen; /* last validated tail: a lower bound on data queued */
 	bool peeked;        /* zero copy: a peeked message is pending */
 	uint64_t peek_next; /* head after releasing it */
+	uint64_t peek_next_off;
 };
 
 static inline bool handle_is_shared(const struct shmring *r)

@@ -4,6 +4,7 @@ noinst_LTLIBRARIES = lib/libshmring_core.la
 lib_libshmring_core_la_SOURCES = \
 	lib/clock.c lib/clock.h \
 	lib/error.c \
+	lib/fence.c lib/fence.h \
 	lib/handle.h \
 	lib/layout.h \
 	lib/close.c lib/create.c lib/identity.c lib/lifecycle.h lib/open.c \

@@ -14,6 +14,7 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
+#include "fence.h"
 #include "handle.h"
 #include "lifecycle.h"
 #include "ring.h"
@@ -112,6 +113,7 @@ static int join_writers(struct shmring *r, const struct deadline *lock_dl)
 	r->plock_held = true;
 	ring_recover_counts(&r->hdr->prod);
 	r->tail = shm_load_relaxed(&r->hdr->prod.index);
+	r->tail_off = r->tail % r->capacity;
 	r->sent = shm_load_relaxed(&r->hdr->prod.count);
 	r->head_seen = shm_load_acquire(&r->hdr->cons.index);
 	return ring_check_span(r->capacity, r->head_seen, r->tail);
@@ -133,6 +135,7 @@ static int join_readers(struct shmring *r, const struct deadline *lock_dl)
 	r->clock_held = true;
 	ring_recover_counts(&r->hdr->cons);
 	r->head = shm_load_relaxed(&r->hdr->cons.index);
+	r->head_off = r->head % r->capacity;
 	r->received = shm_load_relaxed(&r->hdr->cons.count);
 	r->tail_seen = shm_load_acquire(&r->hdr->prod.index);
 	return ring_check_span(r->capacity, r->head, r->tail_seen);
@@ -205,6 +208,7 @@ int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_opt
 	}
 
 	r->flags = flags & SHMRING_EXCLUSIVE;
+	r->light_fence = fence_register();
 	if ((flags & roles) && !r->writable) {
 		rc = -EACCES;
 		goto fail;

@@ -37,6 +37,7 @@ static int reader_enter(struct shmring *r, const struct deadline *dl)
 	r->clock_held = true;
 	ring_recover_counts(&r->hdr->cons);
 	r->head = shm_load_acquire(&r->hdr->cons.index);
+	r->head_off = r->head % r->capacity;
 	r->received = shm_load_relaxed(&r->hdr->cons.count);
 	r->tail_seen = r->head; /* unknown: reload before use */
 	return 0;
@@ -50,14 +51,32 @@ static void reader_leave(struct shmring *r)
 	}
 }
 
-static void publish_head(struct shmring *r, uint64_t head, unsigned messages)
+/* Where a reader has got to: an index and its offset in the data area. */
+struct cursor {
+	uint64_t index;
+	uint64_t off;
+};
+
+static struct cursor head_cursor(const struct shmring *r)
 {
-	if (head == r->head)
+	return (struct cursor){r->head, r->head_off};
+}
+
+static void publish_head(struct shmring *r, struct cursor c, unsigned messages)
+{
+	if (c.index == r->head)
 		return;
 	r->received += messages;
-	r->head = head;
-	ring_publish(&r->hdr->cons, head, r->received);
+	r->head = c.index;
+	r->head_off = c.off;
+	ring_publish(&r->hdr->cons, r->head, r->received, r->light_fence);
 	wake_writer(r);
+}
+
+static void cursor_skip(const struct shmring *r, struct cursor *c, uint64_t bytes)
+{
+	c->index += bytes;
+	c->off = ring_advance(r->capacity, c->off, bytes);
 }
 
 static int refresh_tail(struct shmring *r, uint64_t pos)
@@ -73,25 +92,25 @@ static int refresh_tail(struct shmring *r, uint64_t pos)
 }
 
 /*
- * Find the next message at or after *pos (skipping PAD records, which moves
- * *pos). Returns 1 with *rec, 0 at end of stream, or -errno; -EAGAIN without
+ * Find the next message at or after *c (skipping PAD records, which moves
+ * *c). Returns 1 with *rec, 0 at end of stream, or -errno; -EAGAIN without
  * any system call when the ring is empty and !may_wait.
  */
-static int next_message(struct shmring *r, uint64_t *pos, struct ring_record *rec,
+static int next_message(struct shmring *r, struct cursor *c, struct ring_record *rec,
 			bool may_wait, const struct deadline *dl)
 {
 	for (;;) {
-		if (r->tail_seen == *pos) {
-			int rc = refresh_tail(r, *pos);
+		if (r->tail_seen == c->index) {
+			int rc = refresh_tail(r, c->index);
 			if (rc < 0)
 				return rc;
 		}
-		if (r->tail_seen == *pos) {
+		if (r->tail_seen == c->index) {
 			if (!may_wait)
 				return -EAGAIN;
 			/* Skipped padding is room the writer may be waiting
 			 * for: hand it back before sleeping. */
-			publish_head(r, *pos, 0);
+			publish_head(r, *c, 0);
 			int rc = wait_for_data(r, dl);
 			if (rc == WAIT_END_OF_STREAM)
 				return 0;
@@ -99,13 +118,13 @@ static int next_message(struct shmring *r, uint64_t *pos, struct ring_record *re
 				return rc;
 			continue;
 		}
-		int rc = ring_read_record(r->data, r->capacity, r->max_msg, *pos,
-					  r->tail_seen - *pos, rec);
+		int rc = ring_read_record(r->data, r->capacity, r->max_msg, c->off,
+					  r->tail_seen - c->index, rec);
 		if (rc < 0)
 			return rc;
 		if (rec->tag == TAG_MSG)
 			return 1;
-		*pos += rec->size;
+		cursor_skip(r, c, rec->size);
 	}
 }
 
@@ -122,11 +141,11 @@ static int recv_batch(struct shmring *r, struct iovec *msgs, unsigned n, int tim
 	if (rc < 0)
 		return rc;
 
-	uint64_t pos = r->head;
+	struct cursor c = head_cursor(r);
 	unsigned count = 0;
 	while (count < n) {
 		struct ring_record rec;
-		rc = next_message(r, &pos, &rec, count == 0, &dl);
+		rc = next_message(r, &c, &rec, count == 0, &dl);
 		if (rc <= 0)
 			break;
 		if (rec.len > msgs[count].iov_len) {
@@ -138,20 +157,42 @@ static int recv_batch(struct shmring *r, struct iovec *msgs, unsigned n, int tim
 		}
 		memcpy(msgs[count].iov_base, r->data + rec.offset, rec.len);
 		msgs[count].iov_len = rec.len;
-		pos += rec.size;
+		cursor_skip(r, &c, rec.size);
 		count++;
 	}
 	/* Consumed messages are published even when a later one failed; the
 	 * failure is reported by the next call, which meets it first. */
-	publish_head(r, pos, count);
+	publish_head(r, c, count);
 	reader_leave(r);
 	return count > 0 ? (int)count : rc;
+}
+
+/* The common case, kept short: an exclusive reader and a message already
+ * known to be published. Returns 1, or 0 to go the general way. */
+static int recv_fast(struct shmring *r, void *buf, size_t *len)
+{
+	struct ring_record rec;
+	if (!r->clock_held || handle_is_shared(r) || r->peeked || r->tail_seen == r->head ||
+	    ring_destroyed(r))
+		return 0;
+	if (ring_read_record(r->data, r->capacity, r->max_msg, r->head_off, r->tail_seen - r->head,
+			     &rec) < 0 ||
+	    rec.tag != TAG_MSG || rec.len > *len)
+		return 0; /* the general path reports it */
+	memcpy(buf, r->data + rec.offset, rec.len);
+	*len = rec.len;
+	struct cursor c = head_cursor(r);
+	cursor_skip(r, &c, rec.size);
+	publish_head(r, c, 1);
+	return 1;
 }
 
 int shmring_recv(struct shmring *r, void *buf, size_t *len, int timeout_ms)
 {
 	if (!len || (!buf && *len))
 		return -EINVAL;
+	if (r && recv_fast(r, buf, len))
+		return 1;
 	struct iovec one = {.iov_base = buf, .iov_len = *len};
 	int rc = recv_batch(r, &one, 1, timeout_ms);
 	if (rc > 0 || rc == -ENOBUFS)
@@ -176,18 +217,19 @@ int shmring_peek(struct shmring *r, const void **msg, size_t *len, int timeout_m
 	rc = reader_enter(r, &dl);
 	if (rc < 0)
 		return rc;
-	uint64_t pos = r->head;
+	struct cursor c = head_cursor(r);
 	struct ring_record rec;
-	rc = next_message(r, &pos, &rec, true, &dl);
+	rc = next_message(r, &c, &rec, true, &dl);
+	publish_head(r, c, 0); /* padding skipped on the way */
 	if (rc <= 0) {
-		publish_head(r, pos, 0);
 		reader_leave(r);
 		return rc;
 	}
-	publish_head(r, pos, 0); /* padding before it */
 	*msg = r->data + rec.offset;
 	*len = rec.len;
-	r->peek_next = pos + rec.size;
+	cursor_skip(r, &c, rec.size);
+	r->peek_next = c.index;
+	r->peek_next_off = c.off;
 	r->peeked = true;
 	return 1;
 }
@@ -197,7 +239,7 @@ int shmring_release(struct shmring *r)
 	if (!r || !r->peeked)
 		return -EINVAL;
 	r->peeked = false;
-	publish_head(r, r->peek_next, 1);
+	publish_head(r, (struct cursor){r->peek_next, r->peek_next_off}, 1);
 	reader_leave(r);
 	return 0;
 }

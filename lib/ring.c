@@ -18,43 +18,40 @@ int ring_check_span(uint64_t capacity, uint64_t head, uint64_t tail)
 	return 0;
 }
 
-unsigned ring_plan(uint64_t capacity, uint64_t tail, uint64_t free,
-		   const struct iovec *msgs, unsigned n, uint64_t *end)
+unsigned ring_plan(uint64_t capacity, uint64_t offset, uint64_t free,
+		   const struct iovec *msgs, unsigned n, uint64_t *bytes)
 {
-	uint64_t at = tail;
+	uint64_t used = 0;
 	unsigned i;
 	for (i = 0; i < n; i++) {
 		uint64_t size = layout_record_size(msgs[i].iov_len);
-		uint64_t need = ring_pad_before(capacity, at, size) + size;
-		if (need > free)
+		uint64_t need = ring_pad_before(capacity, offset, size) + size;
+		if (need > free - used)
 			break;
-		free -= need;
-		at += need;
+		used += need;
+		offset = ring_advance(capacity, offset, need);
 	}
-	*end = at;
+	*bytes = used;
 	return i;
 }
 
-uint64_t ring_batch_bytes(uint64_t capacity, uint64_t tail, const struct iovec *msgs, unsigned n)
+uint64_t ring_batch_bytes(uint64_t capacity, uint64_t offset, const struct iovec *msgs, unsigned n)
 {
-	uint64_t at = tail;
+	uint64_t used = 0;
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t size = layout_record_size(msgs[i].iov_len);
-		at += ring_pad_before(capacity, at, size) + size;
+		uint64_t need = ring_pad_before(capacity, offset, size) + size;
+		used += need;
+		/* A batch larger than the ring laps it: keep the offset right
+		 * all the same, so the caller can compare with capacity. */
+		offset = (offset + need) % capacity;
 	}
-	return at - tail;
+	return used;
 }
 
-void ring_put_header(uint8_t *data, uint64_t capacity, uint64_t at, uint32_t len, uint32_t tag)
-{
-	struct layout_record rec = {.len = len, .tag = tag};
-	memcpy(data + at % capacity, &rec, sizeof(rec));
-}
-
-int ring_read_record(const uint8_t *data, uint64_t capacity, uint64_t max_msg, uint64_t head,
+int ring_read_record(const uint8_t *data, uint64_t capacity, uint64_t max_msg, uint64_t offset,
 		     uint64_t avail, struct ring_record *out)
 {
-	uint64_t offset = head % capacity;
 	uint64_t room = capacity - offset;
 	struct layout_record rec;
 
@@ -92,13 +89,16 @@ void ring_recover_counts(struct layout_side *side)
 		shm_store_relaxed(&side->count, journal_count);
 }
 
-void ring_publish(struct layout_side *side, uint64_t index, uint64_t count)
+void ring_publish(struct layout_side *side, uint64_t index, uint64_t count, bool light)
 {
 	shm_store_relaxed(&side->journal_index, index);
 	shm_store_relaxed(&side->journal_count, count);
 	/* Release: the records (or the consumed slots) are complete before the
-	 * index says so. Seq-cst: also ordered before our load of the peer's
-	 * sleep flag, the other half of the Dekker pair in wait.c. */
-	shm_store_seq(&side->index, index);
+	 * index says so. Without membarrier, seq-cst as well: ordered before
+	 * our load of the peer's sleep flag (the Dekker pair in wait.c). */
+	if (light)
+		shm_store_release(&side->index, index);
+	else
+		shm_store_seq(&side->index, index);
 	shm_store_relaxed(&side->count, count);
 }

@@ -13,27 +13,41 @@
  * 0 <= tail - head <= capacity. Returns 0 or -EUCLEAN. */
 int ring_check_span(uint64_t capacity, uint64_t head, uint64_t tail);
 
-/* Bytes of padding a record of @size needs before it when appended at
- * index @tail: 0 when it fits before the end, else the rest of the area. */
-static inline uint64_t ring_pad_before(uint64_t capacity, uint64_t tail, uint64_t size)
+/* Functions below take byte offsets in the data area (index % capacity):
+ * handles keep them next to their indexes, so the hot path never divides. */
+
+/* The offset @n bytes after @offset (n <= capacity). */
+static inline uint64_t ring_advance(uint64_t capacity, uint64_t offset, uint64_t n)
 {
-	uint64_t room = capacity - tail % capacity;
+	offset += n;
+	return offset >= capacity ? offset - capacity : offset;
+}
+
+/* Bytes of padding a record of @size needs before it when appended at
+ * @offset: 0 when it fits before the end, else the rest of the area. */
+static inline uint64_t ring_pad_before(uint64_t capacity, uint64_t offset, uint64_t size)
+{
+	uint64_t room = capacity - offset;
 	return room < size ? room : 0;
 }
 
-/* Plan the append of @msgs[0..n) at @tail with @free bytes available.
+/* Plan the append of @msgs[0..n) at @offset with @free bytes available.
  * Returns how many messages fit (all of them, or the longest prefix), and
- * the index after them in *end. Lengths must have been checked. */
-unsigned ring_plan(uint64_t capacity, uint64_t tail, uint64_t free,
-		   const struct iovec *msgs, unsigned n, uint64_t *end);
+ * the bytes they take, padding included, in *bytes. Lengths must have been
+ * checked. */
+unsigned ring_plan(uint64_t capacity, uint64_t offset, uint64_t free,
+		   const struct iovec *msgs, unsigned n, uint64_t *bytes);
 
-/* Bytes the whole batch takes when appended at @tail (pads included). */
-uint64_t ring_batch_bytes(uint64_t capacity, uint64_t tail, const struct iovec *msgs,
+/* Bytes the whole batch takes when appended at @offset (pads included). */
+uint64_t ring_batch_bytes(uint64_t capacity, uint64_t offset, const struct iovec *msgs,
 			  unsigned n);
 
-/* Write a record header at index @at; a PAD record to the end of the area
- * when @tag is TAG_PAD. */
-void ring_put_header(uint8_t *data, uint64_t capacity, uint64_t at, uint32_t len, uint32_t tag);
+/* Write a record header at @offset. */
+static inline void ring_put_header(uint8_t *data, uint64_t offset, uint32_t len, uint32_t tag)
+{
+	struct layout_record rec = {.len = len, .tag = tag};
+	__builtin_memcpy(data + offset, &rec, sizeof(rec));
+}
 
 /* A record as found by the reader, after validation. */
 struct ring_record {
@@ -44,20 +58,21 @@ struct ring_record {
 };
 
 /*
- * Read and validate the record at index @head, given @avail bytes known to
- * be published after it. The header is copied once; nothing else is read.
+ * Read and validate the record at @offset, given @avail bytes known to be
+ * published after it. The header is copied once; nothing else is read.
  * Returns 0 or -EUCLEAN.
  */
-int ring_read_record(const uint8_t *data, uint64_t capacity, uint64_t max_msg, uint64_t head,
+int ring_read_record(const uint8_t *data, uint64_t capacity, uint64_t max_msg, uint64_t offset,
 		     uint64_t avail, struct ring_record *rec);
 
 /* Finish the counter update of a lock holder that died between publishing
  * its index and its count (layout.h, COMMITTING). Call with the lock held. */
 void ring_recover_counts(struct layout_side *side);
 
-/* Publish a side's new index and count, crash-safely, in journal order. The
- * index store is sequentially consistent: it must be ordered before the
- * load of the other side's sleep flag that follows it (see wait.c). */
-void ring_publish(struct layout_side *side, uint64_t index, uint64_t count);
+/* Publish a side's new index and count, crash-safely, in journal order.
+ * The index store must be ordered before the load of the other side's sleep
+ * flag that follows it (wait.c): by the sleeper's membarrier when @light,
+ * else by making the store sequentially consistent. */
+void ring_publish(struct layout_side *side, uint64_t index, uint64_t count, bool light);
 
 #endif

@@ -81,6 +81,7 @@ static int writer_enter(struct shmring *r, unsigned n, const struct deadline *dl
 	r->plock_held = true;
 	ring_recover_counts(&r->hdr->prod);
 	r->tail = shm_load_acquire(&r->hdr->prod.index);
+	r->tail_off = r->tail % r->capacity;
 	r->sent = shm_load_relaxed(&r->hdr->prod.count);
 	rc = refresh_head(r);
 	if (rc < 0) {
@@ -98,11 +99,13 @@ static void writer_leave(struct shmring *r)
 	}
 }
 
-static void publish_tail(struct shmring *r, uint64_t tail, unsigned messages)
+/* Publish @bytes more of records holding @messages messages. */
+static void publish_tail(struct shmring *r, uint64_t bytes, unsigned messages)
 {
 	r->sent += messages;
-	r->tail = tail;
-	ring_publish(&r->hdr->prod, tail, r->sent);
+	r->tail += bytes;
+	r->tail_off = ring_advance(r->capacity, r->tail_off, bytes);
+	ring_publish(&r->hdr->prod, r->tail, r->sent, r->light_fence);
 	wake_reader(r);
 }
 
@@ -118,23 +121,25 @@ static int make_room(struct shmring *r, const struct iovec *msgs, unsigned n, bo
 	uint64_t cap = r->capacity;
 	unsigned want = all ? n : 1;
 	for (;;) {
-		uint64_t end;
-		unsigned fit = ring_plan(cap, r->tail, cap - (r->tail - r->head_seen), msgs, n, &end);
+		uint64_t bytes;
+		unsigned fit = ring_plan(cap, r->tail_off, cap - (r->tail - r->head_seen), msgs, n,
+					 &bytes);
 		if (fit < want) {
 			int rc = refresh_head(r);
 			if (rc < 0)
 				return rc;
-			fit = ring_plan(cap, r->tail, cap - (r->tail - r->head_seen), msgs, n, &end);
+			fit = ring_plan(cap, r->tail_off, cap - (r->tail - r->head_seen), msgs, n,
+					&bytes);
 		}
 		if (fit >= want)
 			return (int)fit;
 
-		uint64_t need = ring_batch_bytes(cap, r->tail, msgs, want);
+		uint64_t need = ring_batch_bytes(cap, r->tail_off, msgs, want);
 		if (need > cap) {
-			uint64_t room = cap - r->tail % cap;
+			uint64_t room = cap - r->tail_off;
 			if (room <= cap - (r->tail - r->head_seen)) {
-				ring_put_header(r->data, cap, r->tail, (uint32_t)room, TAG_PAD);
-				publish_tail(r, r->tail + room, 0);
+				ring_put_header(r->data, r->tail_off, (uint32_t)room, TAG_PAD);
+				publish_tail(r, room, 0);
 				continue;
 			}
 			need = room;
@@ -148,22 +153,23 @@ static int make_room(struct shmring *r, const struct iovec *msgs, unsigned n, bo
 	}
 }
 
-/* Write records for msgs[0..n) from r->tail; returns the index after them. */
+/* Write records for msgs[0..n) at the tail; returns the bytes they take. */
 static uint64_t write_records(struct shmring *r, const struct iovec *msgs, unsigned n)
 {
-	uint64_t cap = r->capacity, at = r->tail;
+	uint64_t cap = r->capacity, off = r->tail_off, bytes = 0;
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t size = layout_record_size(msgs[i].iov_len);
-		uint64_t pad = ring_pad_before(cap, at, size);
+		uint64_t pad = ring_pad_before(cap, off, size);
 		if (pad) {
-			ring_put_header(r->data, cap, at, (uint32_t)pad, TAG_PAD);
-			at += pad;
+			ring_put_header(r->data, off, (uint32_t)pad, TAG_PAD);
+			off = 0;
 		}
-		ring_put_header(r->data, cap, at, (uint32_t)msgs[i].iov_len, TAG_MSG);
-		memcpy(r->data + at % cap + RECORD_HEADER, msgs[i].iov_base, msgs[i].iov_len);
-		at += size;
+		ring_put_header(r->data, off, (uint32_t)msgs[i].iov_len, TAG_MSG);
+		memcpy(r->data + off + RECORD_HEADER, msgs[i].iov_base, msgs[i].iov_len);
+		off = ring_advance(cap, off, size);
+		bytes += pad + size;
 	}
-	return at;
+	return bytes;
 }
 
 /* Count the leading messages whose length is acceptable. */
@@ -188,7 +194,8 @@ static int send_batch(struct shmring *r, const struct iovec *msgs, unsigned n, b
 	unsigned ok = valid_prefix(r, msgs, n);
 	if (ok == 0 || (all && ok < n))
 		return -EMSGSIZE;
-	if (all && ring_batch_bytes(r->capacity, 0, msgs, n) > r->capacity)
+	/* One message always fits (max_msg); a batch must fit from offset 0. */
+	if (all && n > 1 && ring_batch_bytes(r->capacity, 0, msgs, n) > r->capacity)
 		return -EMSGSIZE;
 	n = ok;
 
@@ -198,16 +205,35 @@ static int send_batch(struct shmring *r, const struct iovec *msgs, unsigned n, b
 	if (rc < 0)
 		return rc;
 	rc = make_room(r, msgs, n, all, &dl);
-	if (rc > 0) {
-		unsigned count = (unsigned)rc;
-		publish_tail(r, write_records(r, msgs, count), count);
-	}
+	if (rc > 0)
+		publish_tail(r, write_records(r, msgs, (unsigned)rc), (unsigned)rc);
 	writer_leave(r);
 	return rc;
 }
 
+/* The common case, kept short: an exclusive writer, one message that fits
+ * before the end of the area, in room already known to be free. Anything
+ * else (or any doubt) goes the general way. */
+static bool send_fast(struct shmring *r, const void *msg, size_t len)
+{
+	uint64_t size = layout_record_size(len);
+	if (!r->plock_held || handle_is_shared(r) || r->reserved || len == 0 ||
+	    len > r->max_msg || !msg || ring_destroyed(r))
+		return false;
+	if (size > r->capacity - r->tail_off || size > r->capacity - (r->tail - r->head_seen) ||
+	    r->since_reader_check + 1 >= READER_CHECK_INTERVAL)
+		return false;
+	r->since_reader_check++;
+	ring_put_header(r->data, r->tail_off, (uint32_t)len, TAG_MSG);
+	memcpy(r->data + r->tail_off + RECORD_HEADER, msg, len);
+	publish_tail(r, size, 1);
+	return true;
+}
+
 int shmring_send(struct shmring *r, const void *msg, size_t len, int timeout_ms)
 {
+	if (r && send_fast(r, msg, len))
+		return 0;
 	struct iovec one = {.iov_base = (void *)msg, .iov_len = len};
 	int rc = send_batch(r, &one, 1, true, timeout_ms);
 	return rc < 0 ? rc : 0;
@@ -244,15 +270,15 @@ int shmring_reserve(struct shmring *r, size_t len, void **buf, int timeout_ms)
 		writer_leave(r);
 		return rc;
 	}
-	/* Written now, published with the message at commit. */
-	uint64_t size = layout_record_size(len);
-	uint64_t pad = ring_pad_before(r->capacity, r->tail, size);
+	/* Padding is written now and published with the message at commit. */
+	uint64_t pad = ring_pad_before(r->capacity, r->tail_off, layout_record_size(len));
 	if (pad)
-		ring_put_header(r->data, r->capacity, r->tail, (uint32_t)pad, TAG_PAD);
+		ring_put_header(r->data, r->tail_off, (uint32_t)pad, TAG_PAD);
 	r->reserve_at = r->tail + pad;
+	r->reserve_off = pad ? 0 : r->tail_off;
 	r->reserve_len = len;
 	r->reserved = true;
-	*buf = r->data + r->reserve_at % r->capacity + RECORD_HEADER;
+	*buf = r->data + r->reserve_off + RECORD_HEADER;
 	return 0;
 }
 
@@ -265,8 +291,8 @@ int shmring_commit(struct shmring *r, size_t len)
 		writer_leave(r);
 		return -EIDRM;
 	}
-	ring_put_header(r->data, r->capacity, r->reserve_at, (uint32_t)len, TAG_MSG);
-	publish_tail(r, r->reserve_at + layout_record_size(len), 1);
+	ring_put_header(r->data, r->reserve_off, (uint32_t)len, TAG_MSG);
+	publish_tail(r, r->reserve_at - r->tail + layout_record_size(len), 1);
 	writer_leave(r);
 	return 0;
 }

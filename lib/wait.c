@@ -3,14 +3,16 @@
  * side's wake-up semaphore, so one flag per side says whether anybody sleeps:
  *
  *   sleeper                          waker
- *   store flag = 1        (seq_cst)  store index       (seq_cst, ring_publish)
- *   load index            (seq_cst)  load flag         (seq_cst)
+ *   store flag = 1                   store index       (ring_publish)
+ *   membarrier (fence_heavy)         compiler barrier
+ *   load index                       load flag
  *   if unchanged: P(wake)            if set: exchange(flag, 0) == 1 ? V(wake)
  *
- * Sequential consistency makes at least one of the two loads see the other
- * side's store, so a sleeper never misses the publication it waits for, and
- * the exchange lets only one waker post per sleep: no semaphore counts
- * anything but sleeps. A sleeper that gives up withdraws its flag with the
+ * The membarrier runs a full barrier on the waker's CPU, so at least one of
+ * the two loads sees the other side's store (without it: seq-cst stores on
+ * both sides, and sleeps cut into short slices as a backstop). A sleeper
+ * never misses the publication it waits for, and the exchange lets only one
+ * waker post per sleep: no semaphore counts anything but sleeps. A sleeper that gives up withdraws its flag with the
  * same exchange; if a waker got there first, the token it posts is left
  * over and drained on the next wake-up. Peers that die post through the
  * kernel's undo instead (layout.h), and the sleeper asks the role counts.
@@ -21,12 +23,16 @@
 
 #include <errno.h>
 
+#include "fence.h"
 #include "ring.h"
 #include "sem.h"
 
 /* Polls of the peer's index before sleeping. Bounded: a few microseconds,
  * long enough to catch a busy peer, short enough that idle costs nothing. */
 #define SPIN_POLLS 2000
+
+/* Longest sleep when membarrier is missing (see announce()). */
+#define BACKSTOP_SLICE_MS 2
 
 static inline void cpu_relax(void)
 {
@@ -61,8 +67,33 @@ static void withdraw(uint32_t *flag)
 
 static void wake(struct shmring *r, uint32_t *flag, unsigned short sem)
 {
-	if (shm_load_seq(flag) && shm_exchange(flag, 0))
+	uint32_t sleeping;
+	if (r->light_fence) {
+		/* The sleeper's membarrier orders this load after our index
+		 * store; the compiler must not hoist it either. */
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		sleeping = shm_load_relaxed(flag);
+	} else {
+		sleeping = shm_load_seq(flag);
+	}
+	if (sleeping && shm_exchange(flag, 0))
 		sem_post(r->semid, sem);
+}
+
+/* Announce a sleep. Returns the deadline to sleep with: @dl itself, or a
+ * slice of it when membarrier is unavailable and a publisher may have
+ * missed the flag. */
+static const struct deadline *announce(uint32_t *flag, const struct deadline *dl,
+				       struct deadline *slice)
+{
+	shm_store_seq(flag, 1);
+	if (fence_heavy())
+		return dl;
+	deadline_init(slice, BACKSTOP_SLICE_MS);
+	if (dl->kind == DEADLINE_NOWAIT ||
+	    (dl->kind == DEADLINE_TIMED && deadline_before(dl, slice)))
+		return dl;
+	return slice;
 }
 
 void wake_reader(struct shmring *r)
@@ -98,7 +129,8 @@ int wait_for_data(struct shmring *r, const struct deadline *dl)
 			cpu_relax();
 		}
 	for (;;) {
-		shm_store_seq(flag, 1);
+		struct deadline slice;
+		const struct deadline *sleep_dl = announce(flag, dl, &slice);
 		if (data_ready(r))
 			goto withdraw_ready;
 		int gone = writers_gone(r);
@@ -114,8 +146,8 @@ int wait_for_data(struct shmring *r, const struct deadline *dl)
 			withdraw(flag);
 			return -EIDRM;
 		}
-		int rc = sem_wait_token(r->semid, SEM_DATA, dl);
-		if (rc == 0) {
+		int rc = sem_wait_token(r->semid, SEM_DATA, sleep_dl);
+		if (rc == 0 || (rc == -ETIMEDOUT && sleep_dl != dl && !deadline_expired(dl))) {
 			sem_drain(r->semid, SEM_DATA);
 			continue;
 		}
@@ -140,7 +172,8 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 			cpu_relax();
 		}
 	for (;;) {
-		shm_store_seq(flag, 1);
+		struct deadline slice;
+		const struct deadline *sleep_dl = announce(flag, dl, &slice);
 		int gone = readers_gone(r);
 		if (gone != 0) {
 			withdraw(flag);
@@ -154,8 +187,8 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 			withdraw(flag);
 			return -EIDRM;
 		}
-		int rc = sem_wait_token(r->semid, SEM_SPACE, dl);
-		if (rc == 0) {
+		int rc = sem_wait_token(r->semid, SEM_SPACE, sleep_dl);
+		if (rc == 0 || (rc == -ETIMEDOUT && sleep_dl != dl && !deadline_expired(dl))) {
 			sem_drain(r->semid, SEM_SPACE);
 			continue;
 		}
