@@ -199,7 +199,15 @@ int shmring_create(const char *path, unsigned int flags, const struct shmring_op
 		   struct shmring **ringp)
 {
 	struct stat st;
-	int rc = lifecycle_anchor_stat(path, true, &st);
+	uint64_t capacity, max_msg;
+	unsigned int mode;
+	/* Refuse bad arguments before the anchor file is made. */
+	if (!ringp || (flags & ~KNOWN_FLAGS))
+		return -EINVAL;
+	int rc = check_options(opt, &capacity, &max_msg, &mode);
+	if (rc < 0)
+		return rc;
+	rc = lifecycle_anchor_stat(path, true, &st);
 	if (rc < 0)
 		return rc;
 	return create_ring(lifecycle_anchor_key(&st), flags, opt, path, &st, ringp);

@@ -1,0 +1,270 @@
+/* Zero copy: reserve/commit/abort for writers, peek/release for readers. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support.h"
+
+TestSuite(zerocopy, .init = tr_setup, .fini = tr_teardown, .timeout = 60);
+
+#define RW (SHMRING_READER | SHMRING_WRITER | SHMRING_EXCLUSIVE)
+
+static struct shmring_stats stats_of(struct shmring *r)
+{
+	struct shmring_stats st;
+	cr_assert_eq(shmring_stats(r, &st), 0);
+	return st;
+}
+
+Test(zerocopy, committed_message_is_read_in_place)
+{
+	struct shmring *r = tr_create(RW, 0, 0, NULL);
+	void *w;
+	cr_assert_eq(shmring_reserve(r, 100, &w, 0), 0);
+	tr_fill(w, 100, 1, 42);
+	cr_assert_eq(stats_of(r).messages, 0, "invisible until commit");
+	cr_assert_eq(shmring_commit(r, 100), 0);
+	const void *p;
+	size_t len;
+	cr_assert_eq(shmring_peek(r, &p, &len, 0), 1);
+	cr_assert_eq(len, 100);
+	cr_assert_eq(p, w, "the reader sees the very bytes the writer filled");
+	uint32_t who, seq;
+	cr_assert(tr_check(p, len, &who, &seq));
+	cr_assert_eq(seq, 42);
+	cr_assert_eq(stats_of(r).messages, 1, "still queued while peeked");
+	cr_assert_eq(shmring_release(r), 0);
+	cr_assert_eq(stats_of(r).messages, 0);
+	shmring_close(r);
+}
+
+Test(zerocopy, commit_may_shorten_the_message)
+{
+	struct shmring *r = tr_create(RW, 0, 0, NULL);
+	void *w;
+	cr_assert_eq(shmring_reserve(r, 500, &w, 0), 0);
+	memcpy(w, "short", 5);
+	cr_assert_eq(shmring_commit(r, 501), -EINVAL, "longer than reserved");
+	cr_assert_eq(shmring_commit(r, 5), 0);
+	char buf[600];
+	size_t len = sizeof(buf);
+	cr_assert_eq(shmring_recv(r, buf, &len, 0), 1);
+	cr_assert_eq(len, 5);
+	cr_assert_arr_eq(buf, "short", 5);
+	cr_assert_eq(stats_of(r).used, 0);
+	shmring_close(r);
+}
+
+Test(zerocopy, abort_publishes_nothing)
+{
+	struct shmring *r = tr_create(RW, 0, 0, NULL);
+	void *w;
+	cr_assert_eq(shmring_reserve(r, 64, &w, 0), 0);
+	cr_assert_eq(shmring_abort(r), 0);
+	cr_assert_eq(shmring_abort(r), -EINVAL, "nothing left to abort");
+	char buf[64];
+	size_t len = sizeof(buf);
+	cr_assert_eq(shmring_recv(r, buf, &len, 0), -EAGAIN);
+	cr_assert_eq(stats_of(r).sent, 0);
+	shmring_close(r);
+}
+
+Test(zerocopy, one_pending_operation_per_handle)
+{
+	struct shmring *r = tr_create(RW, 0, 0, NULL);
+	void *w;
+	const void *p;
+	size_t len;
+	cr_assert_eq(shmring_reserve(r, 8, &w, 0), 0);
+	cr_assert_eq(shmring_reserve(r, 8, &w, 0), -EBUSY);
+	cr_assert_eq(shmring_send(r, "x", 1, 0), -EBUSY);
+	cr_assert_eq(shmring_commit(r, 8), 0);
+	cr_assert_eq(shmring_commit(r, 8), -EINVAL);
+	cr_assert_eq(shmring_peek(r, &p, &len, 0), 1);
+	cr_assert_eq(shmring_peek(r, &p, &len, 0), -EBUSY);
+	char buf[8];
+	len = sizeof(buf);
+	cr_assert_eq(shmring_recv(r, buf, &len, 0), -EBUSY);
+	cr_assert_eq(shmring_release(r), 0);
+	cr_assert_eq(shmring_release(r), -EINVAL);
+	shmring_close(r);
+}
+
+Test(zerocopy, reservations_wrap_around_contiguously)
+{
+	struct shmring *r = tr_create(RW, 4096, 1500, NULL);
+	struct shmring_stats st = stats_of(r);
+	(void)st;
+	srand(5);
+	for (uint32_t i = 0; i < 20000; i++) {
+		size_t len = 12 + (size_t)rand() % 1400;
+		void *w;
+		int rc = shmring_reserve(r, len, &w, 0);
+		if (rc == -EAGAIN) {
+			/* Padding was published; the reader steps past it. */
+			const void *p;
+			size_t l;
+			cr_assert_eq(shmring_peek(r, &p, &l, 0), -EAGAIN);
+			rc = shmring_reserve(r, len, &w, 0);
+		}
+		cr_assert_eq(rc, 0, "reserve %u: %s", i, shmring_strerror(rc));
+		tr_fill(w, len, 7, i);
+		cr_assert_eq(shmring_commit(r, len), 0);
+		const void *p;
+		size_t l;
+		cr_assert_eq(shmring_peek(r, &p, &l, 0), 1);
+		uint32_t who, seq;
+		cr_assert_eq(l, len);
+		cr_assert(tr_check(p, l, &who, &seq), "message %u corrupt", i);
+		cr_assert_eq(seq, i);
+		cr_assert_eq(shmring_release(r), 0);
+	}
+	shmring_close(r);
+}
+
+Test(zerocopy, peek_returns_end_of_stream)
+{
+	const char *path;
+	struct shmring *admin = tr_create(0, 0, 0, &path);
+	struct shmring *w, *rd;
+	cr_assert_eq(shmring_open(path, SHMRING_WRITER, NULL, &w), 0);
+	cr_assert_eq(shmring_open(path, SHMRING_READER, NULL, &rd), 0);
+	cr_assert_eq(shmring_send(w, "last", 4, 0), 0);
+	shmring_close(w);
+	const void *p;
+	size_t len;
+	cr_assert_eq(shmring_peek(rd, &p, &len, 1000), 1);
+	cr_assert_eq(shmring_release(rd), 0);
+	cr_assert_eq(shmring_peek(rd, &p, &len, 1000), 0);
+	shmring_close(rd);
+	shmring_close(admin);
+}
+
+struct killed_args {
+	const char *path;
+	unsigned flags;
+};
+
+static int reserve_then_die(void *arg)
+{
+	struct killed_args *a = arg;
+	struct shmring *w;
+	CHILD_CHECK(shmring_open(a->path, a->flags, NULL, &w) == 0);
+	CHILD_CHECK(shmring_send(w, "committed", 9, 1000) == 0);
+	void *buf;
+	CHILD_CHECK(shmring_reserve(w, 200, &buf, 1000) == 0);
+	memset(buf, 'X', 150); /* half written */
+	raise(SIGKILL);
+	return 1;
+}
+
+static void writer_killed_between_reserve_and_commit(unsigned flags)
+{
+	const char *path;
+	struct shmring *admin = tr_create(0, 0, 0, &path);
+	struct shmring *rd;
+	cr_assert_eq(shmring_open(path, SHMRING_READER, NULL, &rd), 0);
+	struct killed_args a = {path, flags};
+	pid_t pid = tr_fork(reserve_then_die, &a, 30);
+	cr_assert_eq(tr_wait(pid), 128 + SIGKILL);
+
+	char buf[256];
+	size_t len = sizeof(buf);
+	cr_assert_eq(shmring_recv(rd, buf, &len, 1000), 1);
+	cr_assert_eq(len, 9);
+	cr_assert_arr_eq(buf, "committed", 9);
+	/* The dead writer's reservation was never published... */
+	len = sizeof(buf);
+	cr_assert_eq(shmring_recv(rd, buf, &len, SHMRING_NOWAIT), 0,
+		     "only end of stream follows (the only writer is gone)");
+	struct shmring_stats st = stats_of(admin);
+	cr_assert_eq(st.sent, 1);
+	cr_assert_eq(st.used, 0);
+	cr_assert_eq(st.writers, 0);
+	/* ...and the ring is not wedged: a new writer of the same kind works
+	 * at once (the kernel released the dead one's lock). */
+	struct shmring *w;
+	double t0 = tr_now_ms();
+	cr_assert_eq(shmring_open(path, flags, NULL, &w), 0);
+	cr_assert_eq(shmring_send(w, "after", 5, 1000), 0);
+	cr_assert_lt(tr_now_ms() - t0, 1000);
+	len = sizeof(buf);
+	cr_assert_eq(shmring_recv(rd, buf, &len, 1000), 1);
+	cr_assert_arr_eq(buf, "after", 5);
+	shmring_close(w);
+	shmring_close(rd);
+	shmring_close(admin);
+}
+
+Test(zerocopy, shared_writer_killed_between_reserve_and_commit_publishes_nothing)
+{
+	writer_killed_between_reserve_and_commit(SHMRING_WRITER);
+}
+
+Test(zerocopy, exclusive_writer_killed_between_reserve_and_commit_publishes_nothing)
+{
+	writer_killed_between_reserve_and_commit(SHMRING_WRITER | SHMRING_EXCLUSIVE);
+}
+
+struct zc_args {
+	const char *path;
+	uint32_t who;
+	uint32_t count;
+};
+
+static int zc_producer(void *arg)
+{
+	struct zc_args *a = arg;
+	struct shmring *w;
+	CHILD_CHECK(shmring_open(a->path, SHMRING_WRITER, NULL, &w) == 0);
+	for (uint32_t i = 0; i < a->count; i++) {
+		size_t len = 12 + (i * 31 + a->who) % 300;
+		void *buf;
+		CHILD_CHECK(shmring_reserve(w, len, &buf, SHMRING_FOREVER) == 0);
+		tr_fill(buf, len, a->who, i);
+		CHILD_CHECK(shmring_commit(w, len) == 0);
+	}
+	shmring_close(w);
+	return 0;
+}
+
+Test(zerocopy, concurrent_producers_keep_exactly_once_and_order)
+{
+	const char *path;
+	struct shmring *admin = tr_create(0, 8192, 400, &path);
+	struct shmring *rd;
+	cr_assert_eq(shmring_open(path, SHMRING_READER | SHMRING_EXCLUSIVE, NULL, &rd), 0);
+	enum { PRODUCERS = 3, COUNT = 20000 };
+	struct zc_args args[PRODUCERS];
+	pid_t pids[PRODUCERS];
+	for (uint32_t p = 0; p < PRODUCERS; p++) {
+		args[p] = (struct zc_args){path, p, COUNT};
+		pids[p] = tr_fork(zc_producer, &args[p], 60);
+	}
+	uint32_t next[PRODUCERS] = {0}, total = 0;
+	for (;;) {
+		const void *p;
+		size_t len;
+		int rc = shmring_peek(rd, &p, &len, 20000);
+		if (rc == 0)
+			break;
+		cr_assert_eq(rc, 1, "peek: %s", shmring_strerror(rc));
+		uint32_t who, seq;
+		cr_assert(tr_check(p, len, &who, &seq));
+		cr_assert_lt(who, PRODUCERS);
+		cr_assert_eq(seq, next[who]);
+		next[who]++;
+		total++;
+		cr_assert_eq(shmring_release(rd), 0);
+	}
+	for (int p = 0; p < PRODUCERS; p++)
+		cr_assert_eq(tr_wait(pids[p]), 0);
+	cr_assert_eq(total, PRODUCERS * COUNT);
+	shmring_close(rd);
+	shmring_close(admin);
+}
