@@ -122,12 +122,19 @@ int wait_for_data(struct shmring *r, const struct deadline *dl)
 {
 	uint32_t *flag = &r->hdr->cons_wait.sleeping;
 
-	if (dl->kind != DEADLINE_NOWAIT)
+	if (dl->kind != DEADLINE_NOWAIT) {
+		/* The next record is written just before the tail moves: keep
+		 * its lines coming so their transfer overlaps the tail's. */
+		const uint8_t *next = r->data + r->head_off;
+		const uint8_t *after = r->head_off + 64 < r->capacity ? next + 64 : next;
 		for (int i = 0; i < SPIN_POLLS; i++) {
+			__builtin_prefetch(next);
+			__builtin_prefetch(after);
 			if (data_ready(r))
 				return 0;
 			cpu_relax();
 		}
+	}
 	for (;;) {
 		struct deadline slice;
 		const struct deadline *sleep_dl = announce(flag, dl, &slice);
