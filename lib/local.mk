@@ -13,6 +13,7 @@ lib_libshmring_core_la_SOURCES = \
 	lib/ring.c lib/ring.h \
 	lib/sem.c lib/sem.h \
 	lib/send.c \
+	lib/side.h \
 	lib/stats.c \
 	lib/wait.c lib/wait.h
 lib_libshmring_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib

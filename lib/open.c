@@ -19,6 +19,7 @@
 #include "lifecycle.h"
 #include "ring.h"
 #include "sem.h"
+#include "side.h"
 #include "wait.h"
 
 union semun {
@@ -111,12 +112,7 @@ static int join_writers(struct shmring *r, const struct deadline *lock_dl)
 	if (rc < 0)
 		return rc == -ETIMEDOUT || rc == -EAGAIN ? -EBUSY : rc;
 	r->plock_held = true;
-	ring_recover_counts(&r->hdr->prod);
-	r->tail = shm_load_relaxed(&r->hdr->prod.index);
-	r->tail_off = r->tail % r->capacity;
-	r->sent = shm_load_relaxed(&r->hdr->prod.count);
-	r->head_seen = shm_load_acquire(&r->hdr->cons.index);
-	return ring_check_span(r->capacity, r->head_seen, r->tail);
+	return writer_adopt(r);
 }
 
 static int join_readers(struct shmring *r, const struct deadline *lock_dl)
@@ -133,12 +129,7 @@ static int join_readers(struct shmring *r, const struct deadline *lock_dl)
 	if (rc < 0)
 		return rc == -ETIMEDOUT || rc == -EAGAIN ? -EBUSY : rc;
 	r->clock_held = true;
-	ring_recover_counts(&r->hdr->cons);
-	r->head = shm_load_relaxed(&r->hdr->cons.index);
-	r->head_off = r->head % r->capacity;
-	r->received = shm_load_relaxed(&r->hdr->cons.count);
-	r->tail_seen = shm_load_acquire(&r->hdr->prod.index);
-	return ring_check_span(r->capacity, r->head, r->tail_seen);
+	return reader_adopt(r);
 }
 
 int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,

@@ -12,6 +12,7 @@
 #include "handle.h"
 #include "ring.h"
 #include "sem.h"
+#include "side.h"
 #include "wait.h"
 
 static int check_reader(struct shmring *r)
@@ -27,20 +28,14 @@ static int check_reader(struct shmring *r)
 	return 0;
 }
 
-static int reader_enter(struct shmring *r, const struct deadline *dl)
+int reader_adopt(struct shmring *r)
 {
-	if (r->clock_held)
-		return 0;
-	int rc = sem_lock(r->semid, SEM_CLOCK, dl);
-	if (rc < 0)
-		return rc;
-	r->clock_held = true;
 	ring_recover_counts(&r->hdr->cons);
 	r->head = shm_load_acquire(&r->hdr->cons.index);
 	r->head_off = r->head % r->capacity;
 	r->received = shm_load_relaxed(&r->hdr->cons.count);
-	r->tail_seen = r->head; /* unknown: reload before use */
-	return 0;
+	r->tail_seen = shm_load_acquire(&r->hdr->prod.index);
+	return ring_check_span(r->capacity, r->head, r->tail_seen);
 }
 
 static void reader_leave(struct shmring *r)
@@ -49,6 +44,26 @@ static void reader_leave(struct shmring *r)
 		r->clock_held = false;
 		sem_unlock(r->semid, SEM_CLOCK);
 	}
+}
+
+/* The start of every receive: role and state checks, the deadline, and
+ * the readers' side (locked now, unless this handle holds it for life). */
+static int reader_begin(struct shmring *r, struct deadline *dl, int timeout_ms)
+{
+	int rc = check_reader(r);
+	if (rc < 0)
+		return rc;
+	deadline_init(dl, timeout_ms);
+	if (r->clock_held)
+		return 0;
+	rc = sem_lock(r->semid, SEM_CLOCK, dl);
+	if (rc < 0)
+		return rc;
+	r->clock_held = true;
+	rc = reader_adopt(r);
+	if (rc < 0)
+		reader_leave(r);
+	return rc;
 }
 
 /* Where a reader has got to: an index and its offset in the data area. */
@@ -130,14 +145,10 @@ static int next_message(struct shmring *r, struct cursor *c, struct ring_record 
 
 static int recv_batch(struct shmring *r, struct iovec *msgs, unsigned n, int timeout_ms)
 {
-	int rc = check_reader(r);
-	if (rc < 0)
-		return rc;
 	if (!msgs || n == 0 || n > INT32_MAX)
 		return -EINVAL;
 	struct deadline dl;
-	deadline_init(&dl, timeout_ms);
-	rc = reader_enter(r, &dl);
+	int rc = reader_begin(r, &dl, timeout_ms);
 	if (rc < 0)
 		return rc;
 
@@ -207,14 +218,10 @@ int shmring_recv_burst(struct shmring *r, struct iovec *msgs, unsigned int n, in
 
 int shmring_peek(struct shmring *r, const void **msg, size_t *len, int timeout_ms)
 {
-	int rc = check_reader(r);
-	if (rc < 0)
-		return rc;
 	if (!msg || !len)
 		return -EINVAL;
 	struct deadline dl;
-	deadline_init(&dl, timeout_ms);
-	rc = reader_enter(r, &dl);
+	int rc = reader_begin(r, &dl, timeout_ms);
 	if (rc < 0)
 		return rc;
 	struct cursor c = head_cursor(r);

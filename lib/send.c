@@ -12,6 +12,7 @@
 #include "handle.h"
 #include "ring.h"
 #include "sem.h"
+#include "side.h"
 #include "wait.h"
 
 static int check_writer(struct shmring *r)
@@ -63,6 +64,15 @@ static int lock_shared_writer(struct shmring *r, const struct deadline *dl)
 	}
 }
 
+int writer_adopt(struct shmring *r)
+{
+	ring_recover_counts(&r->hdr->prod);
+	r->tail = shm_load_acquire(&r->hdr->prod.index);
+	r->tail_off = r->tail % r->capacity;
+	r->sent = shm_load_relaxed(&r->hdr->prod.count);
+	return refresh_head(r);
+}
+
 static int writer_enter(struct shmring *r, unsigned n, const struct deadline *dl)
 {
 	if (r->plock_held) {
@@ -79,11 +89,7 @@ static int writer_enter(struct shmring *r, unsigned n, const struct deadline *dl
 	if (rc < 0)
 		return rc;
 	r->plock_held = true;
-	ring_recover_counts(&r->hdr->prod);
-	r->tail = shm_load_acquire(&r->hdr->prod.index);
-	r->tail_off = r->tail % r->capacity;
-	r->sent = shm_load_relaxed(&r->hdr->prod.count);
-	rc = refresh_head(r);
+	rc = writer_adopt(r);
 	if (rc < 0) {
 		r->plock_held = false;
 		sem_unlock(r->semid, SEM_PLOCK);
@@ -97,6 +103,14 @@ static void writer_leave(struct shmring *r)
 		r->plock_held = false;
 		sem_unlock(r->semid, SEM_PLOCK);
 	}
+}
+
+/* The start of every send of @n messages: the deadline, then the writers'
+ * side (locked now, unless this handle holds it for life). */
+static int writer_begin(struct shmring *r, unsigned n, struct deadline *dl, int timeout_ms)
+{
+	deadline_init(dl, timeout_ms);
+	return writer_enter(r, n, dl);
 }
 
 /* Publish @bytes more of records holding @messages messages. */
@@ -200,8 +214,7 @@ static int send_batch(struct shmring *r, const struct iovec *msgs, unsigned n, b
 	n = ok;
 
 	struct deadline dl;
-	deadline_init(&dl, timeout_ms);
-	rc = writer_enter(r, n, &dl);
+	rc = writer_begin(r, n, &dl, timeout_ms);
 	if (rc < 0)
 		return rc;
 	rc = make_room(r, msgs, n, all, &dl);
@@ -261,8 +274,7 @@ int shmring_reserve(struct shmring *r, size_t len, void **buf, int timeout_ms)
 		return -EMSGSIZE;
 	struct iovec one = {.iov_base = NULL, .iov_len = len};
 	struct deadline dl;
-	deadline_init(&dl, timeout_ms);
-	rc = writer_enter(r, 1, &dl);
+	rc = writer_begin(r, 1, &dl, timeout_ms);
 	if (rc < 0)
 		return rc;
 	rc = make_room(r, &one, 1, true, &dl);
