@@ -69,6 +69,9 @@ extern "C" {
 /* Per message cost in the ring: an 8-byte record header, payload padded to 8. */
 #define SHMRING_RECORD_OVERHEAD 8u
 
+/* The largest max_msg any ring can have (4 GiB - 8: lengths are 32-bit). */
+#define SHMRING_MAX_MSG_LIMIT 0xfffffff8u
+
 struct shmring;
 
 /*
@@ -78,7 +81,8 @@ struct shmring;
 struct shmring_options {
 	/* create: bytes of message space wanted; rounded up to whole pages. */
 	size_t capacity;
-	/* create: largest message, 1 .. capacity - 8; 0 = capacity / 4. */
+	/* create: largest message, 1 .. min(capacity - 8, SHMRING_MAX_MSG_LIMIT);
+	   0 = capacity / 4, at most SHMRING_MAX_MSG_LIMIT. */
 	size_t max_msg;
 	/* create: permission bits of segment and semaphores; 0 = 0666. */
 	unsigned int mode;
@@ -98,7 +102,7 @@ struct shmring_stats {
 	uint64_t segment_size; /* bytes of the shared-memory segment */
 	uint32_t readers;      /* handles open as reader (kernel-counted) */
 	uint32_t writers;      /* handles open as writer (kernel-counted) */
-	uint32_t attached;     /* processes attached to the segment */
+	uint32_t attached;     /* attachments to the segment, the caller's included */
 	uint32_t mode;         /* permission bits */
 	int32_t key;           /* System V key (key_t) */
 	int32_t shmid;         /* shared-memory id */
@@ -233,8 +237,9 @@ SHMRING_API int shmring_remove_key(int32_t key);
  * in the order sent. An exclusive writer makes no system call unless the
  * ring is full or a reader sleeps.
  * Errors: -EMSGSIZE (len is 0 or over max_msg; nothing sent), -EAGAIN (ring
- * full, timeout 0), -ETIMEDOUT, -EPIPE (every reader that had attached is
- * gone; an exclusive writer notices within 1024 messages), -EIDRM (ring
+ * full, timeout 0), -ETIMEDOUT, -EPIPE (no reader is attached and one was
+ * since this handle opened; an exclusive writer notices within 1024
+ * messages, and every later call fails too until a reader joins), -EIDRM (ring
  * removed), -EUCLEAN (ring corrupt), -EBADF (handle is not a writer),
  * -EBUSY (a zero-copy reservation is pending).
  */
@@ -246,8 +251,9 @@ SHMRING_API int shmring_send(struct shmring *ring, const void *msg, size_t len,
  * @buf: where to copy it.
  * @len: in: size of @buf; out: length of the message (or, on -ENOBUFS, the
  *       size @buf needs; the message then stays queued).
- * Returns 1 with a message, 0 at end of stream: the ring is empty and every
- * writer that had attached is gone (before any writer attached, it waits).
+ * Returns 1 with a message, 0 at end of stream: the ring is empty, no writer
+ * is attached, and one was at some time since this handle opened (a FIFO's
+ * rule: a reader that comes after the writers have left waits for the next).
  * Concurrency: any number of reader handles; each message goes to exactly
  * one of them.
  * Errors: -ENOBUFS, -EAGAIN (empty, timeout 0), -ETIMEDOUT, -EIDRM,

@@ -67,31 +67,37 @@ int shmring_destroy(struct shmring *r)
 	return rc;
 }
 
-static int remove_key(int32_t key, const struct stat *anchor)
+/* Remove what is under @key if it is a ring of ours, whatever its state. */
+static int remove_key(int32_t key, const struct anchor_id *anchor)
 {
 	int attached;
+	int shmid = shmget(key, 0, 0);
+	int semid = semget(key, 0, 0);
+	if (semid >= 0 && !lifecycle_semaphores_are_ours(semid))
+		semid = -1;
 	switch (lifecycle_classify(key, &attached)) {
 	case RING_ABSENT:
 		return -ENOENT;
+	case RING_DENIED:
+		return -EACCES;
 	case RING_FOREIGN:
-		return shmget(key, 0, 0) < 0 && semget(key, 0, 0) < 0 ? -ENOENT : -EMEDIUMTYPE;
+		return shmid < 0 && semid < 0 ? -ENOENT : -EMEDIUMTYPE;
 	case RING_CREATING:
 		return -EBUSY;
-	case RING_STALE: {
-		int shmid = shmget(key, 0, 0);
-		int semid = semget(key, 0, 0);
-		if (semid >= 0 && !lifecycle_semaphores_are_ours(semid))
-			semid = -1;
+	case RING_STALE:
+	case RING_OTHER_VERSION:
+		/* Our magic (or our tag) but nothing to open: remove as is. */
 		if (shmid < 0)
 			return semctl(semid, 0, IPC_RMID) < 0 ? -errno : 0;
 		return remove_ring(NULL, shmid, semid);
-	}
 	case RING_LIVE:
 		break;
 	}
 	struct shmring *r;
 	struct shmring_options opt = {.ready_timeout_ms = -1};
 	int rc = lifecycle_open_key(key, 0, &opt, anchor, &r);
+	if (rc == -EUCLEAN)
+		return remove_ring(NULL, shmid, semid); /* ours, but corrupt */
 	if (rc < 0)
 		return rc;
 	return shmring_destroy(r);
@@ -99,11 +105,11 @@ static int remove_key(int32_t key, const struct stat *anchor)
 
 int shmring_remove(const char *path)
 {
-	struct stat st;
-	int rc = lifecycle_anchor_stat(path, false, &st);
+	struct anchor_id anchor_id;
+	int rc = lifecycle_anchor_stat(path, false, &anchor_id);
 	if (rc < 0)
 		return rc;
-	return remove_key(lifecycle_anchor_key(&st), &st);
+	return remove_key(lifecycle_anchor_key(&anchor_id), &anchor_id);
 }
 
 int shmring_remove_key(int32_t key)

@@ -46,7 +46,9 @@ static int check_options(const struct shmring_options *opt, uint64_t *capacity,
 		return -EINVAL;
 	*capacity = (want + page - 1) / page * page;
 	*max_msg = opt && opt->max_msg ? opt->max_msg : *capacity / 4;
-	if (*max_msg > UINT32_MAX || layout_record_size(*max_msg) > *capacity)
+	if (!(opt && opt->max_msg) && *max_msg > SHMRING_MAX_MSG_LIMIT)
+		*max_msg = SHMRING_MAX_MSG_LIMIT;
+	if (*max_msg > SHMRING_MAX_MSG_LIMIT || layout_record_size(*max_msg) > *capacity)
 		return -EINVAL;
 	*mode = opt && opt->mode ? opt->mode : SHMRING_DEFAULT_MODE;
 	if (*mode & ~0777u)
@@ -65,7 +67,7 @@ static int set_semaphores(int semid)
 }
 
 int lifecycle_create_unready(int32_t key, const struct shmring_options *opt,
-			     const struct stat *anchor, const char *anchor_path,
+			     const struct anchor_id *anchor, const char *anchor_path,
 			     int with_semaphores)
 {
 	uint64_t capacity, max_msg, page = lifecycle_page_size();
@@ -109,8 +111,9 @@ int lifecycle_create_unready(int32_t key, const struct shmring_options *opt,
 	hdr->id.max_msg = max_msg;
 	hdr->id.key = (uint32_t)key;
 	if (anchor) {
-		hdr->id.anchor_dev = (uint64_t)anchor->st_dev;
-		hdr->id.anchor_ino = (uint64_t)anchor->st_ino;
+		hdr->id.anchor_dev = anchor->dev;
+		hdr->id.anchor_ino = anchor->ino;
+		hdr->id.anchor_birth = anchor->birth;
 	}
 	if (anchor_path) {
 		char *real = realpath(anchor_path, NULL);
@@ -158,8 +161,19 @@ static int reclaim(int32_t key)
 	return 0;
 }
 
+/* Was the live ring under @key made for this anchor? (If not, the anchor's
+ * ftok key collides with another ring's, or reuses a deleted anchor's inode.) */
+static bool key_is_ours(int32_t key, const struct anchor_id *anchor)
+{
+	struct layout_identity id;
+	struct shmid_ds ds;
+	int shmid = shmget(key, 0, 0);
+	return shmid >= 0 && lifecycle_peek_identity(shmid, &id, &ds) == 0 &&
+	       lifecycle_anchor_matches(&id, anchor);
+}
+
 static int create_ring(int32_t key, unsigned int flags, const struct shmring_options *opt,
-		       const char *path, const struct stat *anchor, struct shmring **ringp)
+		       const char *path, const struct anchor_id *anchor, struct shmring **ringp)
 {
 	if (!ringp || (flags & ~KNOWN_FLAGS))
 		return -EINVAL;
@@ -168,6 +182,8 @@ static int create_ring(int32_t key, unsigned int flags, const struct shmring_opt
 		if (shmid == -EEXIST || shmid == -ESTALE) {
 			int attached;
 			enum ring_state state = lifecycle_classify(key, &attached);
+			if (state == RING_LIVE && anchor && !key_is_ours(key, anchor))
+				return -ENOTUNIQ;
 			if (state != RING_STALE)
 				return -EEXIST;
 			if (!(flags & SHMRING_RECLAIM) || attempt > 0)
@@ -198,7 +214,7 @@ static int create_ring(int32_t key, unsigned int flags, const struct shmring_opt
 int shmring_create(const char *path, unsigned int flags, const struct shmring_options *opt,
 		   struct shmring **ringp)
 {
-	struct stat st;
+	struct anchor_id anchor_id;
 	uint64_t capacity, max_msg;
 	unsigned int mode;
 	/* Refuse bad arguments before the anchor file is made. */
@@ -207,10 +223,10 @@ int shmring_create(const char *path, unsigned int flags, const struct shmring_op
 	int rc = check_options(opt, &capacity, &max_msg, &mode);
 	if (rc < 0)
 		return rc;
-	rc = lifecycle_anchor_stat(path, true, &st);
+	rc = lifecycle_anchor_stat(path, true, &anchor_id);
 	if (rc < 0)
 		return rc;
-	return create_ring(lifecycle_anchor_key(&st), flags, opt, path, &st, ringp);
+	return create_ring(lifecycle_anchor_key(&anchor_id), flags, opt, path, &anchor_id, ringp);
 }
 
 int shmring_create_key(int32_t key, unsigned int flags, const struct shmring_options *opt,

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "shmring.h"
 
@@ -13,7 +14,7 @@ static const struct {
 } error_table[] = {
 	{0, "success"},
 	{EEXIST, "ring already exists"},
-	{ENOENT, "no such ring"},
+	{ENOENT, "no such ring (or no such anchor file)"},
 	{EMSGSIZE, "message size out of range (empty, or larger than the ring's maximum)"},
 	{ENOBUFS, "buffer too small for the next message"},
 	{EAGAIN, "operation would block"},
@@ -46,6 +47,13 @@ const char *shmring_strerror(int err)
 	for (size_t i = 0; i < sizeof(error_table) / sizeof(error_table[0]); i++)
 		if (error_table[i].code == code)
 			return error_table[i].text;
+#ifdef HAVE_STRERRORDESC_NP
+	/* Other errno values pass through from the system (open(2) of an
+	 * anchor, say); this one is thread-safe and static, unlike strerror. */
+	const char *text = strerrordesc_np(code);
+	if (text)
+		return text;
+#endif
 	return "unknown error";
 }
 

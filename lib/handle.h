@@ -36,6 +36,13 @@ struct shmring {
 	bool light_fence;   /* publish without a StoreLoad fence (fence.h) */
 	pid_t owner;        /* the process that opened the handle */
 
+	/* Peers present when this handle opened, and the join counts then:
+	 * the baseline for "every peer that attached in my time is gone". */
+	bool writers_at_open;
+	bool readers_at_open;
+	uint64_t writer_joins_at_open;
+	uint64_t reader_joins_at_open;
+
 	/* Writer side; tail and sent are ours while the writers' lock is held. */
 	bool plock_held;
 	uint64_t tail;

@@ -11,6 +11,8 @@
 #include <sys/ipc.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "handle.h"
@@ -39,39 +41,60 @@ bool lifecycle_creator_alive(pid_t pid)
 /* ---------------------------------------------------------------------- */
 /* Anchors                                                                */
 
-int lifecycle_anchor_stat(const char *path, bool create, struct stat *st)
+int lifecycle_anchor_stat(const char *path, bool create, struct anchor_id *anchor)
 {
+	struct statx stx;
+	int rc;
 	if (!path || !*path)
 		return -EINVAL;
+	/* The birth time tells a new file from an old one that had the same
+	 * inode number: file systems reuse inodes at once. */
+	const unsigned mask = STATX_BASIC_STATS | STATX_BTIME;
 	if (create) {
 		int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return -errno;
-		int rc = fstat(fd, st);
+		rc = statx(fd, "", AT_EMPTY_PATH, mask, &stx);
 		int err = errno;
 		close(fd);
-		return rc < 0 ? -err : 0;
+		if (rc < 0)
+			return -err;
+	} else if (statx(AT_FDCWD, path, 0, mask, &stx) < 0) {
+		return -errno;
 	}
-	return stat(path, st) < 0 ? -errno : 0;
+	anchor->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	anchor->ino = stx.stx_ino;
+	anchor->birth = 0;
+	if (stx.stx_mask & STATX_BTIME)
+		anchor->birth = (uint64_t)stx.stx_btime.tv_sec * 1000000000u + stx.stx_btime.tv_nsec;
+	return 0;
 }
 
-int32_t lifecycle_anchor_key(const struct stat *st)
+int32_t lifecycle_anchor_key(const struct anchor_id *anchor)
 {
 	/* ftok(3)'s formula, applied to the stat we already hold, so the key
 	 * and the identity we store can't come from two different files. */
-	return (int32_t)(((uint32_t)(st->st_ino & 0xffff)) | ((uint32_t)(st->st_dev & 0xff) << 16) |
+	return (int32_t)(((uint32_t)(anchor->ino & 0xffff)) | ((uint32_t)(anchor->dev & 0xff) << 16) |
 			 ((uint32_t)ANCHOR_PROJ_ID << 24));
+}
+
+bool lifecycle_anchor_matches(const struct layout_identity *id, const struct anchor_id *anchor)
+{
+	if (id->anchor_dev != anchor->dev || id->anchor_ino != anchor->ino)
+		return false;
+	/* Either side may not know the birth time (file system without it). */
+	return !id->anchor_birth || !anchor->birth || id->anchor_birth == anchor->birth;
 }
 
 int shmring_key(const char *path, int32_t *key)
 {
-	struct stat st;
+	struct anchor_id anchor;
 	if (!key)
 		return -EINVAL;
-	int rc = lifecycle_anchor_stat(path, false, &st);
+	int rc = lifecycle_anchor_stat(path, false, &anchor);
 	if (rc < 0)
 		return rc;
-	*key = lifecycle_anchor_key(&st);
+	*key = lifecycle_anchor_key(&anchor);
 	return 0;
 }
 
@@ -126,19 +149,27 @@ enum ring_state lifecycle_classify(int32_t key, int *attached)
 	struct shmid_ds ds;
 	*attached = 0;
 	int shmid = shmget(key, 0, 0);
+	int shm_err = shmid < 0 ? errno : 0;
 	int semid = semget(key, 0, 0);
+	int sem_err = semid < 0 ? errno : 0;
+	if (shm_err == EACCES || sem_err == EACCES)
+		return RING_DENIED;
 	if (shmid < 0) {
 		if (semid < 0)
-			return errno == ENOENT ? RING_ABSENT : RING_FOREIGN;
+			return shm_err == ENOENT && sem_err == ENOENT ? RING_ABSENT : RING_FOREIGN;
 		if (!lifecycle_semaphores_are_ours(semid))
 			return RING_FOREIGN;
 		*attached = lifecycle_semaphores_in_use(semid);
 		return RING_STALE;
 	}
-	if (lifecycle_peek_identity(shmid, &id, &ds) < 0)
+	int rc = lifecycle_peek_identity(shmid, &id, &ds);
+	if (rc == -EACCES)
+		return RING_DENIED;
+	if (rc < 0 || id.magic != LAYOUT_MAGIC)
 		return RING_FOREIGN;
-	if (id.magic != LAYOUT_MAGIC)
-		return RING_FOREIGN;
+	*attached = ds.shm_nattch > 0 || (semid >= 0 && lifecycle_semaphores_in_use(semid));
+	if (id.layout_version != LAYOUT_VERSION)
+		return RING_OTHER_VERSION;
 	*attached = ds.shm_nattch > 0 || (semid >= 0 && lifecycle_semaphores_in_use(semid));
 	if (id.ready != READY_MARK)
 		return lifecycle_creator_alive(ds.shm_cpid) ? RING_CREATING : RING_STALE;

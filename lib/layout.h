@@ -24,16 +24,17 @@
  *       52     4  key                   creator
  *       56     4  ready                 creator, LAST (READY_MARK)
  *       60     4  destroyed             whoever removes the ring
+ *       64     8  anchor_birth          creator: anchor's birth time in ns, 0 if unknown
  *      128     8  prod.tail             writers (the lock holder)
  *      136     8  prod.sent             writers
  *      144     8  prod.journal_tail     writers
  *      152     8  prod.journal_sent     writers
- *      160     4  prod.writers_seen     every writer, once
+ *      160     8  prod.joins            every writer, +1 when it attaches
  *      256     8  cons.head             readers (the lock holder)
  *      264     8  cons.received         readers
  *      272     8  cons.journal_head     readers
  *      280     8  cons.journal_received readers
- *      288     4  cons.readers_seen     every reader, once
+ *      288     8  cons.joins            every reader, +1 when it attaches
  *      384     4  prod_wait.sleeping    the writer waiting for room
  *      512     4  cons_wait.sleeping    the reader waiting for data
  *      640  1024  anchor                creator: NUL-terminated path or ""
@@ -103,6 +104,12 @@
  * SEM_WRITERS at 0 and reports end of stream. A clean close pays the debt
  * back in the same semop that leaves (SEM_DATA +1 with undo, then -1) and
  * wakes a sleeper through the flag instead. Readers mirror this on SEM_SPACE.
+ *
+ * "Gone" is judged per handle, as with a FIFO: a reader sees end of stream
+ * when no writer is attached and one was attached at some time since the
+ * reader opened (present when it opened, or prod.joins has moved since).
+ * Writers get -EPIPE by the mirror rule. So a ring outlives its sessions: a
+ * new reader on a ring whose writers have left waits for the next writer.
  */
 #ifndef SHMRING_LAYOUT_H
 #define SHMRING_LAYOUT_H
@@ -147,6 +154,7 @@ struct layout_identity {
 	uint32_t key;
 	uint32_t ready;
 	uint32_t destroyed;
+	uint64_t anchor_birth;
 };
 
 struct layout_side {
@@ -154,7 +162,7 @@ struct layout_side {
 	uint64_t count; /* sent / received */
 	uint64_t journal_index;
 	uint64_t journal_count;
-	uint32_t seen; /* a writer / reader has attached at least once */
+	uint64_t joins; /* writers / readers that ever attached */
 };
 
 struct layout_wait {
@@ -193,9 +201,10 @@ _Static_assert(offsetof(struct layout_header, id.ready) == 56, "ready");
 _Static_assert(offsetof(struct layout_header, id.destroyed) == 60, "destroyed");
 _Static_assert(offsetof(struct layout_header, prod) == 128, "prod");
 _Static_assert(offsetof(struct layout_header, prod.journal_count) == 152, "journal");
-_Static_assert(offsetof(struct layout_header, prod.seen) == 160, "writers_seen");
+_Static_assert(offsetof(struct layout_header, id.anchor_birth) == 64, "anchor_birth");
+_Static_assert(offsetof(struct layout_header, prod.joins) == 160, "writer joins");
 _Static_assert(offsetof(struct layout_header, cons) == 256, "cons");
-_Static_assert(offsetof(struct layout_header, cons.seen) == 288, "readers_seen");
+_Static_assert(offsetof(struct layout_header, cons.joins) == 288, "reader joins");
 _Static_assert(offsetof(struct layout_header, prod_wait) == 384, "prod_wait");
 _Static_assert(offsetof(struct layout_header, cons_wait) == 512, "cons_wait");
 _Static_assert(offsetof(struct layout_header, anchor) == 640, "anchor");

@@ -19,6 +19,15 @@ enum ring_state {
 	RING_CREATING,   /* ours, not ready, creator alive */
 	RING_STALE,      /* ours, half made or half removed, creator gone */
 	RING_FOREIGN,    /* something that is not ours */
+	RING_DENIED,     /* something we may not look at */
+	RING_OTHER_VERSION, /* ours, another layout version */
+};
+
+/* What identifies an anchor file. */
+struct anchor_id {
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t birth; /* ns since the epoch, 0 where the file system has none */
 };
 
 /* Internal open flag: attach read-only, as `shmring ls` must. */
@@ -31,10 +40,12 @@ struct shmring;
 uint64_t lifecycle_page_size(void);
 bool lifecycle_creator_alive(pid_t pid);
 
-/* stat() the anchor, creating the file first when @create. */
-int lifecycle_anchor_stat(const char *path, bool create, struct stat *st);
-/* ftok(3)'s key for an anchor we have already stat()ed. */
-int32_t lifecycle_anchor_key(const struct stat *st);
+/* Identify the anchor, creating the file first when @create. */
+int lifecycle_anchor_stat(const char *path, bool create, struct anchor_id *anchor);
+/* ftok(3)'s key for an anchor we have already identified. */
+int32_t lifecycle_anchor_key(const struct anchor_id *anchor);
+/* Is the ring whose identity block is @id the one made for @anchor? */
+bool lifecycle_anchor_matches(const struct layout_identity *id, const struct anchor_id *anchor);
 
 /* A semaphore set with our size and our tag value. */
 bool lifecycle_semaphores_are_ours(int semid);
@@ -47,9 +58,9 @@ int lifecycle_peek_identity(int shmid, struct layout_identity *id, struct shmid_
 
 /* Open by shmid / key; @anchor (may be NULL) must match the header. */
 int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,
-			 const struct stat *anchor, struct shmring **ringp);
+			 const struct anchor_id *anchor, struct shmring **ringp);
 int lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
-		       const struct stat *anchor, struct shmring **ringp);
+		       const struct anchor_id *anchor, struct shmring **ringp);
 
 /* Classify @key; for RING_STALE, *attached tells whether any process still
  * maps the segment or holds a role. */
@@ -59,7 +70,7 @@ enum ring_state lifecycle_classify(int32_t key, int *attached);
  * it to be a creator that is slow, or dies. Returns the shmid or -errno;
  * the semaphore set is made too when @with_semaphores. */
 int lifecycle_create_unready(int32_t key, const struct shmring_options *opt,
-			     const struct stat *anchor, const char *anchor_path,
+			     const struct anchor_id *anchor, const char *anchor_path,
 			     int with_semaphores);
 
 /* Second half: mark @shmid ready. */

@@ -72,7 +72,7 @@ static int validate_identity(const struct layout_identity *id, const struct shmi
 	if (id->capacity == 0 || id->capacity % RECORD_ALIGN ||
 	    id->capacity > segsz - id->data_offset)
 		return -EUCLEAN;
-	if (id->max_msg == 0 || id->max_msg > UINT32_MAX ||
+	if (id->max_msg == 0 || id->max_msg > SHMRING_MAX_MSG_LIMIT ||
 	    layout_record_size(id->max_msg) > id->capacity)
 		return -EUCLEAN;
 	if (id->key != (uint32_t)ds->shm_perm.__key)
@@ -101,10 +101,9 @@ static int join_writers(struct shmring *r, const struct deadline *lock_dl)
 	int rc = sem_join_role(r->semid, SEM_WRITERS, SEM_DATA);
 	if (rc < 0)
 		return rc;
-	/* After the count: a reader that sees seen=1 then reads the count
-	 * can only find 0 once this writer has really left. */
-	if (!shm_load_relaxed(&r->hdr->prod.seen))
-		shm_store_release(&r->hdr->prod.seen, 1);
+	/* After the count: a reader that sees joins move and then reads the
+	 * count can only find 0 once this writer has really left. */
+	__atomic_fetch_add(&r->hdr->prod.joins, 1, __ATOMIC_RELEASE);
 	r->flags |= SHMRING_WRITER;
 	if (!(r->flags & SHMRING_EXCLUSIVE))
 		return 0;
@@ -120,8 +119,7 @@ static int join_readers(struct shmring *r, const struct deadline *lock_dl)
 	int rc = sem_join_role(r->semid, SEM_READERS, SEM_SPACE);
 	if (rc < 0)
 		return rc;
-	if (!shm_load_relaxed(&r->hdr->cons.seen))
-		shm_store_release(&r->hdr->cons.seen, 1);
+	__atomic_fetch_add(&r->hdr->cons.joins, 1, __ATOMIC_RELEASE);
 	r->flags |= SHMRING_READER;
 	if (!(r->flags & SHMRING_EXCLUSIVE))
 		return 0;
@@ -133,7 +131,7 @@ static int join_readers(struct shmring *r, const struct deadline *lock_dl)
 }
 
 int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,
-		      const struct stat *anchor, struct shmring **ringp)
+		      const struct anchor_id *anchor, struct shmring **ringp)
 {
 	struct shmid_ds ds;
 	const unsigned roles = SHMRING_READER | SHMRING_WRITER;
@@ -177,8 +175,7 @@ int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_opt
 	rc = validate_identity(&id, &ds);
 	if (rc < 0)
 		goto fail;
-	if (anchor && (id.anchor_dev != (uint64_t)anchor->st_dev ||
-		       id.anchor_ino != (uint64_t)anchor->st_ino)) {
+	if (anchor && !lifecycle_anchor_matches(&id, anchor)) {
 		rc = -ENOTUNIQ;
 		goto fail;
 	}
@@ -204,6 +201,18 @@ int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_opt
 		rc = -EACCES;
 		goto fail;
 	}
+	/* The peers of this handle's time start here (layout.h). */
+	r->writer_joins_at_open = shm_load_acquire(&r->hdr->prod.joins);
+	r->reader_joins_at_open = shm_load_acquire(&r->hdr->cons.joins);
+	int writers = sem_value(r->semid, SEM_WRITERS);
+	int readers = sem_value(r->semid, SEM_READERS);
+	if (writers < 0 || readers < 0) {
+		rc = writers < 0 ? writers : readers;
+		goto fail;
+	}
+	r->writers_at_open = writers > 0;
+	r->readers_at_open = readers > 0;
+
 	int timeout = opt && opt->ready_timeout_ms > 0 ? opt->ready_timeout_ms
 						       : SHMRING_DEFAULT_READY_TIMEOUT_MS;
 	struct deadline lock_dl;
@@ -226,7 +235,7 @@ fail:
 }
 
 int lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
-		    const struct stat *anchor, struct shmring **ringp)
+		    const struct anchor_id *anchor, struct shmring **ringp)
 {
 	if (!ringp)
 		return -EINVAL;
@@ -243,11 +252,11 @@ int lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_opt
 int shmring_open(const char *path, unsigned int flags, const struct shmring_options *opt,
 		 struct shmring **ringp)
 {
-	struct stat st;
-	int rc = lifecycle_anchor_stat(path, false, &st);
+	struct anchor_id anchor_id;
+	int rc = lifecycle_anchor_stat(path, false, &anchor_id);
 	if (rc < 0)
 		return rc;
-	return lifecycle_open_key(lifecycle_anchor_key(&st), flags, opt, &st, ringp);
+	return lifecycle_open_key(lifecycle_anchor_key(&anchor_id), flags, opt, &anchor_id, ringp);
 }
 
 int shmring_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,

@@ -49,7 +49,7 @@ static int lock_shared_writer(struct shmring *r, const struct deadline *dl)
 			{SEM_READERS, -1, IPC_NOWAIT},
 			{SEM_READERS, 1, 0},
 		};
-		unsigned nops = shm_load_acquire(&r->hdr->cons.seen) ? 3 : 1;
+		unsigned nops = readers_expected(r) ? 3 : 1;
 		int rc = sem_run(r->semid, ops, nops, dl);
 		if (rc == 0)
 			return 0;
@@ -78,10 +78,10 @@ static int writer_enter(struct shmring *r, unsigned n, const struct deadline *dl
 	if (r->plock_held) {
 		r->since_reader_check += n;
 		if (r->since_reader_check >= READER_CHECK_INTERVAL) {
-			r->since_reader_check = 0;
 			int gone = readers_gone(r);
 			if (gone)
 				return gone > 0 ? -EPIPE : gone;
+			r->since_reader_check = 0;
 		}
 		return 0;
 	}
@@ -103,6 +103,15 @@ static void writer_leave(struct shmring *r)
 		r->plock_held = false;
 		sem_unlock(r->semid, SEM_PLOCK);
 	}
+}
+
+/* Once the readers are gone, every later call asks the kernel again (the
+ * fast path stays off) until one returns: no message slips in unread. */
+static int note_epipe(struct shmring *r, int rc)
+{
+	if (rc == -EPIPE)
+		r->since_reader_check = READER_CHECK_INTERVAL;
+	return rc;
 }
 
 /* The start of every send of @n messages: the deadline, then the writers'
@@ -216,12 +225,12 @@ static int send_batch(struct shmring *r, const struct iovec *msgs, unsigned n, b
 	struct deadline dl;
 	rc = writer_begin(r, n, &dl, timeout_ms);
 	if (rc < 0)
-		return rc;
+		return note_epipe(r, rc);
 	rc = make_room(r, msgs, n, all, &dl);
 	if (rc > 0)
 		publish_tail(r, write_records(r, msgs, (unsigned)rc), (unsigned)rc);
 	writer_leave(r);
-	return rc;
+	return note_epipe(r, rc);
 }
 
 /* The common case, kept short: an exclusive writer, one message that fits
@@ -276,11 +285,11 @@ int shmring_reserve(struct shmring *r, size_t len, void **buf, int timeout_ms)
 	struct deadline dl;
 	rc = writer_begin(r, 1, &dl, timeout_ms);
 	if (rc < 0)
-		return rc;
+		return note_epipe(r, rc);
 	rc = make_room(r, &one, 1, true, &dl);
 	if (rc < 0) {
 		writer_leave(r);
-		return rc;
+		return note_epipe(r, rc);
 	}
 	/* Padding is written now and published with the message at commit. */
 	uint64_t pad = ring_pad_before(r->capacity, r->tail_off, layout_record_size(len));

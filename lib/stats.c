@@ -10,6 +10,18 @@
 #include "ring.h"
 #include "sem.h"
 
+/* A side's count as the journal says it is: when the index is the one the
+ * journal announced, the journal's count is right even if the holder died
+ * (or is about to write it) before storing count (layout.h, COMMITTING). */
+static uint64_t side_count(const struct layout_side *side)
+{
+	uint64_t journal_count = shm_load_relaxed(&side->journal_count);
+	uint64_t journal_index = shm_load_acquire(&side->journal_index);
+	if (journal_index == shm_load_acquire(&side->index))
+		return journal_count;
+	return shm_load_relaxed(&side->count);
+}
+
 int shmring_stats(struct shmring *r, struct shmring_stats *st)
 {
 	struct shmid_ds ds;
@@ -21,8 +33,8 @@ int shmring_stats(struct shmring *r, struct shmring_stats *st)
 
 	uint64_t head = shm_load_acquire(&r->hdr->cons.index);
 	uint64_t tail = shm_load_acquire(&r->hdr->prod.index);
-	uint64_t received = shm_load_relaxed(&r->hdr->cons.count);
-	uint64_t sent = shm_load_relaxed(&r->hdr->prod.count);
+	uint64_t received = side_count(&r->hdr->cons);
+	uint64_t sent = side_count(&r->hdr->prod);
 	/* Readers may have moved on between the two loads; a second look at
 	 * the tail keeps the span honest, and only a corrupt ring fails twice. */
 	if (ring_check_span(r->capacity, head, tail) < 0) {

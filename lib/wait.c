@@ -43,10 +43,23 @@ static inline void cpu_relax(void)
 #endif
 }
 
+bool readers_expected(const struct shmring *r)
+{
+	return r->readers_at_open ||
+	       shm_load_acquire(&r->hdr->cons.joins) != r->reader_joins_at_open;
+}
+
+static bool writers_expected(const struct shmring *r)
+{
+	return r->writers_at_open ||
+	       shm_load_acquire(&r->hdr->prod.joins) != r->writer_joins_at_open;
+}
+
+/* Joins first, then the count: a peer counts itself in before it bumps
+ * joins, so a moved joins with a zero count means it has really left. */
 int readers_gone(struct shmring *r)
 {
-	/* Seen first: a reader joins the count before it sets seen. */
-	if (!shm_load_acquire(&r->hdr->cons.seen))
+	if (!readers_expected(r))
 		return 0;
 	int n = sem_value(r->semid, SEM_READERS);
 	return n < 0 ? n : n == 0;
@@ -54,7 +67,7 @@ int readers_gone(struct shmring *r)
 
 int writers_gone(struct shmring *r)
 {
-	if (!shm_load_acquire(&r->hdr->prod.seen))
+	if (!writers_expected(r))
 		return 0;
 	int n = sem_value(r->semid, SEM_WRITERS);
 	return n < 0 ? n : n == 0;

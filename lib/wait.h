@@ -2,6 +2,7 @@
 #ifndef SHMRING_WAIT_H
 #define SHMRING_WAIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "clock.h"
@@ -28,7 +29,11 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl);
 void wake_reader(struct shmring *r);
 void wake_writer(struct shmring *r);
 
-/* The kernel's word on whether peers are gone: 1 gone, 0 not, or -errno. */
+/* Has a reader been attached at some time since this handle opened? */
+bool readers_expected(const struct shmring *r);
+
+/* The kernel's word on whether every peer attached since this handle opened
+ * is gone: 1 gone, 0 not (or none came yet), or -errno. */
 int readers_gone(struct shmring *r);
 int writers_gone(struct shmring *r);
 
