@@ -153,7 +153,8 @@ SHMRING_API int shmring_key(const char *path, int32_t *key);
  * Concurrency: any number of processes may race to create the same ring;
  * exactly one wins, the others get -EEXIST.
  * Errors: -EEXIST (a ring or other object already uses the key; nothing was
- * changed), -ESTALE (a half-created ring of ours holds the key; pass
+ * changed), -ENOTUNIQ (path: the key is taken by the ring of another anchor
+ * file, an ftok(3) collision or a reused inode), -ESTALE (a half-created ring of ours holds the key; pass
  * SHMRING_RECLAIM to remove it when nobody is attached), -EBUSY (stale ring
  * still attached, cannot reclaim), -EINVAL (bad flags, capacity or max_msg
  * out of range), -ENOMEM / -ENOSPC (over a system limit such as shmmax,
@@ -252,8 +253,9 @@ SHMRING_API int shmring_send(struct shmring *ring, const void *msg, size_t len,
  * @len: in: size of @buf; out: length of the message (or, on -ENOBUFS, the
  *       size @buf needs; the message then stays queued).
  * Returns 1 with a message, 0 at end of stream: the ring is empty, no writer
- * is attached, and one was at some time since this handle opened (a FIFO's
- * rule: a reader that comes after the writers have left waits for the next).
+ * is attached, and a writer was in this handle's time (attached when it
+ * opened, joined since, or left messages that were waiting when it opened).
+ * A reader that opens on an empty ring nobody writes to waits for a writer.
  * Concurrency: any number of reader handles; each message goes to exactly
  * one of them.
  * Errors: -ENOBUFS, -EAGAIN (empty, timeout 0), -ETIMEDOUT, -EIDRM,

@@ -71,17 +71,20 @@ int shmring_destroy(struct shmring *r)
 static int remove_key(int32_t key, const struct anchor_id *anchor)
 {
 	int attached;
+	enum ring_state state = lifecycle_classify(key, &attached);
+	/* Looked up after classifying, so a creator that just finished is
+	 * seen whole; a set is only ever removed when it carries our tag. */
 	int shmid = shmget(key, 0, 0);
 	int semid = semget(key, 0, 0);
 	if (semid >= 0 && !lifecycle_semaphores_are_ours(semid))
 		semid = -1;
-	switch (lifecycle_classify(key, &attached)) {
+	switch (state) {
 	case RING_ABSENT:
 		return -ENOENT;
 	case RING_DENIED:
 		return -EACCES;
 	case RING_FOREIGN:
-		return shmid < 0 && semid < 0 ? -ENOENT : -EMEDIUMTYPE;
+		return -EMEDIUMTYPE;
 	case RING_CREATING:
 		return -EBUSY;
 	case RING_STALE:

@@ -14,7 +14,7 @@ static const struct {
 } error_table[] = {
 	{0, "success"},
 	{EEXIST, "ring already exists"},
-	{ENOENT, "no such ring (or no such anchor file)"},
+	{ENOENT, "no such ring"},
 	{EMSGSIZE, "message size out of range (empty, or larger than the ring's maximum)"},
 	{ENOBUFS, "buffer too small for the next message"},
 	{EAGAIN, "operation would block"},

@@ -40,6 +40,7 @@ struct shmring {
 	 * the baseline for "every peer that attached in my time is gone". */
 	bool writers_at_open;
 	bool readers_at_open;
+	bool backlog_at_open; /* messages were waiting: their writers count */
 	uint64_t writer_joins_at_open;
 	uint64_t reader_joins_at_open;
 

@@ -128,7 +128,7 @@ int lifecycle_peek_identity(int shmid, struct layout_identity *id, struct shmid_
 {
 	if (shmctl(shmid, IPC_STAT, ds) < 0)
 		return sem_error(errno);
-	if (ds->shm_segsz < sizeof(struct layout_header))
+	if (ds->shm_segsz < LAYOUT_MIN_SEGMENT)
 		return -EMEDIUMTYPE;
 	void *p = shmat(shmid, NULL, SHM_RDONLY);
 	if (p == (void *)-1)
@@ -173,6 +173,9 @@ enum ring_state lifecycle_classify(int32_t key, int *attached)
 	*attached = ds.shm_nattch > 0 || (semid >= 0 && lifecycle_semaphores_in_use(semid));
 	if (id.ready != READY_MARK)
 		return lifecycle_creator_alive(ds.shm_cpid) ? RING_CREATING : RING_STALE;
+	/* The set is made before the ready mark: a creator may have finished
+	 * both since we looked, so look again now that it is ready. */
+	semid = semget(key, 0, 0);
 	if (semid < 0 || semid != id.semid || !lifecycle_semaphores_are_ours(semid))
 		return RING_STALE;
 	return RING_LIVE;

@@ -105,11 +105,13 @@
  * back in the same semop that leaves (SEM_DATA +1 with undo, then -1) and
  * wakes a sleeper through the flag instead. Readers mirror this on SEM_SPACE.
  *
- * "Gone" is judged per handle, as with a FIFO: a reader sees end of stream
- * when no writer is attached and one was attached at some time since the
- * reader opened (present when it opened, or prod.joins has moved since).
- * Writers get -EPIPE by the mirror rule. So a ring outlives its sessions: a
- * new reader on a ring whose writers have left waits for the next writer.
+ * "Gone" is judged per handle: a reader sees end of stream when the ring is
+ * empty, no writer is attached, and a writer was in its time: attached when
+ * the reader opened, joined since (prod.joins moved), or left messages that
+ * were waiting when the reader opened. Writers get -EPIPE when no reader is
+ * attached and one was attached or joined since the writer opened. So a
+ * ring outlives its sessions: a reader that finds an idle empty ring waits
+ * for the next writer, and a writer after an earlier reader has left buffers.
  */
 #ifndef SHMRING_LAYOUT_H
 #define SHMRING_LAYOUT_H
@@ -211,6 +213,9 @@ _Static_assert(offsetof(struct layout_header, anchor) == 640, "anchor");
 _Static_assert(sizeof(struct layout_header) == 1664, "header size");
 _Static_assert(sizeof(struct layout_header) <= 4096, "header fits one page");
 _Static_assert(sizeof(struct layout_record) == RECORD_HEADER, "record header");
+
+/* No segment smaller than this can be a ring: a header and one record. */
+#define LAYOUT_MIN_SEGMENT (sizeof(struct layout_header) + RECORD_ALIGN)
 
 /* Bytes a message of @len payload bytes takes in the ring. */
 static inline uint64_t layout_record_size(uint64_t len)

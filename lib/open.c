@@ -141,7 +141,7 @@ int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_opt
 	*ringp = NULL;
 	if (shmctl(shmid, IPC_STAT, &ds) < 0)
 		return errno == EACCES ? -EACCES : errno == EINVAL || errno == EIDRM ? -ENOENT : -errno;
-	if (ds.shm_segsz < sizeof(struct layout_header) + RECORD_ALIGN)
+	if (ds.shm_segsz < LAYOUT_MIN_SEGMENT)
 		return -EMEDIUMTYPE;
 
 	struct shmring *r = calloc(1, sizeof(*r));
@@ -212,6 +212,8 @@ int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_opt
 	}
 	r->writers_at_open = writers > 0;
 	r->readers_at_open = readers > 0;
+	r->backlog_at_open = shm_load_acquire(&r->hdr->prod.index) !=
+			     shm_load_acquire(&r->hdr->cons.index);
 
 	int timeout = opt && opt->ready_timeout_ms > 0 ? opt->ready_timeout_ms
 						       : SHMRING_DEFAULT_READY_TIMEOUT_MS;
@@ -249,9 +251,13 @@ int lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_opt
 	return lifecycle_open_shmid(shmid, flags, opt, anchor, ringp);
 }
 
+#define OPEN_FLAGS (SHMRING_READER | SHMRING_WRITER | SHMRING_EXCLUSIVE)
+
 int shmring_open(const char *path, unsigned int flags, const struct shmring_options *opt,
 		 struct shmring **ringp)
 {
+	if (flags & ~OPEN_FLAGS)
+		return -EINVAL;
 	struct anchor_id anchor_id;
 	int rc = lifecycle_anchor_stat(path, false, &anchor_id);
 	if (rc < 0)
@@ -262,7 +268,7 @@ int shmring_open(const char *path, unsigned int flags, const struct shmring_opti
 int shmring_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
 		     struct shmring **ringp)
 {
-	if (key == IPC_PRIVATE)
+	if (key == IPC_PRIVATE || (flags & ~OPEN_FLAGS))
 		return -EINVAL;
 	return lifecycle_open_key(key, flags, opt, NULL, ringp);
 }
@@ -270,7 +276,7 @@ int shmring_open_key(int32_t key, unsigned int flags, const struct shmring_optio
 int shmring_open_id(int32_t shmid, unsigned int flags, const struct shmring_options *opt,
 		    struct shmring **ringp)
 {
-	if (shmid < 0)
+	if (shmid < 0 || (flags & ~OPEN_FLAGS))
 		return -EINVAL;
 	return lifecycle_open_shmid(shmid, flags, opt, NULL, ringp);
 }

@@ -51,7 +51,7 @@ bool readers_expected(const struct shmring *r)
 
 static bool writers_expected(const struct shmring *r)
 {
-	return r->writers_at_open ||
+	return r->writers_at_open || r->backlog_at_open ||
 	       shm_load_acquire(&r->hdr->prod.joins) != r->writer_joins_at_open;
 }
 

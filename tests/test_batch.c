@@ -4,6 +4,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -202,7 +203,10 @@ static int bulk_producer(void *arg)
 			tr_fill(bufs[i], len, a->who, b * BULK + i);
 			v[i] = (struct iovec){bufs[i], len};
 		}
-		CHILD_CHECK(shmring_send_bulk(w, v, BULK, SHMRING_FOREVER) == BULK);
+		int rc = shmring_send_bulk(w, v, BULK, SHMRING_FOREVER);
+		if (rc != BULK)
+			fprintf(stderr, "producer %u batch %u: %s\n", a->who, b, shmring_strerror(rc));
+		CHILD_CHECK(rc == BULK);
 	}
 	shmring_close(w);
 	return 0;

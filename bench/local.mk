@@ -1,0 +1,38 @@
+# shmring-bench (issue 4): shmring against every IPC a user would pick
+# instead. `make bench` runs the quick version; `make check` runs a tiny
+# one (bench/tiny-run.sh) so the program cannot rot.
+bin_PROGRAMS += bench/shmring-bench
+bench_shmring_bench_SOURCES = \
+	bench/bench.h bench/util.c \
+	bench/payload.c bench/payload.h \
+	bench/cleanup.c bench/cleanup.h \
+	bench/sysinfo.c bench/sysinfo.h \
+	bench/transport.h bench/run.c bench/run.h bench/loops.c bench/loops.h \
+	bench/report.c bench/report.h \
+	bench/fdio.c bench/fdio.h \
+	bench/t_shmring.c bench/t_shmring.h bench/idle.c \
+	bench/t_pipe.c \
+	bench/t_socket.c \
+	bench/t_sysvmsg.c \
+	bench/t_posixmq.c \
+	bench/options.c bench/options.h \
+	bench/main.c
+bench_shmring_bench_CPPFLAGS = $(AM_CPPFLAGS) $(ZMQ_CFLAGS)
+bench_shmring_bench_LDADD = lib/libshmring.la
+if HAVE_ZMQ
+bench_shmring_bench_SOURCES += bench/t_zmq.c
+bench_shmring_bench_LDADD += $(ZMQ_LIBS)
+endif
+# The C++ file makes automake link with the C++ compiler in every
+# configuration, which also links plain C objects fine.
+if HAVE_BOOST_IPC
+bench_shmring_bench_SOURCES += bench/t_boost.c bench/boost_mq.cpp bench/boost_mq.h
+endif
+
+TESTS += bench/tiny-run.sh
+EXTRA_DIST += bench/tiny-run.sh
+CLEANFILES += bench/results/bench.csv bench/results/bench.png
+
+.PHONY: bench
+bench: bench/shmring-bench$(EXEEXT)
+	./bench/shmring-bench$(EXEEXT)
