@@ -11,8 +11,8 @@
 
 #include "payload.h"
 
-#define SEQ32_BITS 27
-#define SEQ32_MASK ((UINT32_C(1) << SEQ32_BITS) - 1)
+#define SEQ32_BITS PAYLOAD_SEQ32_BITS
+#define SEQ32_MASK PAYLOAD_SEQ32_MASK
 
 /* splitmix64's finaliser: every input bit moves every output bit. */
 static uint64_t mix64(uint64_t x)
@@ -101,16 +101,12 @@ uint64_t payload__sum_long(const unsigned char *p, size_t n)
 	return n % 8 ? sum + payload__sum_tail(p + 8 * j, n % 8, j) : sum;
 }
 
-static uint32_t check32(uint32_t tag)
-{
-	return (uint32_t)(((uint64_t)tag * PAYLOAD_K_CHECK) >> 32);
-}
 
 void payload__fill_small(unsigned char *p, size_t size, unsigned id, uint64_t seq, int last)
 {
 	uint32_t tag = (uint32_t)id << 28 | (uint32_t)(last != 0) << SEQ32_BITS |
 		       ((uint32_t)seq & SEQ32_MASK);
-	uint32_t chk = check32(tag);
+	uint32_t chk = payload_check32(tag);
 
 	memcpy(p, &tag, 4);
 	memcpy(p + 4, &chk, 4);
@@ -191,7 +187,7 @@ int payload__check_slow(struct check *k, const unsigned char *p, size_t len)
 		id = tag >> 28;
 		last = (tag >> SEQ32_BITS) & 1;
 		seq = tag & SEQ32_MASK;
-		if (chk != check32(tag))
+		if (chk != payload_check32(tag))
 			return fail(k, "corrupt header (check word mismatch)", id, seq);
 		if (len > 8) {
 			uint64_t extra = mix64((uint64_t)tag + 1);

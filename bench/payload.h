@@ -70,6 +70,8 @@ void check_init(struct check *k, size_t size, unsigned producers);
 #define PAYLOAD_K_CHECK 0x94d049bb133111ebull
 #define PAYLOAD_SEQ_BITS 59
 #define PAYLOAD_SEQ_MASK ((UINT64_C(1) << PAYLOAD_SEQ_BITS) - 1)
+#define PAYLOAD_SEQ32_BITS 27
+#define PAYLOAD_SEQ32_MASK ((UINT32_C(1) << PAYLOAD_SEQ32_BITS) - 1)
 /* Bodies shorter than this are done word by word, inline; longer ones by
    the vector loops of payload.c. */
 #define PAYLOAD_SHORT_BODY 128
@@ -94,6 +96,12 @@ uint64_t payload__fill_tail(unsigned char *p, size_t n, uint64_t x, size_t j);
 uint64_t payload__sum_tail(const unsigned char *p, size_t n, size_t j);
 void payload__fill_small(unsigned char *p, size_t size, unsigned id, uint64_t seq, int last);
 int payload__check_slow(struct check *k, const unsigned char *p, size_t len);
+
+/* The check word of a message under 16 bytes. */
+static inline uint32_t payload_check32(uint32_t tag)
+{
+	return (uint32_t)(((uint64_t)tag * PAYLOAD_K_CHECK) >> 32);
+}
 
 /* Fill a short body with the words seed + j * K; return sum(word_j ^ j). */
 static inline uint64_t payload_short_fill(unsigned char *p, size_t n, uint64_t x)
@@ -124,6 +132,15 @@ static inline void payload_fill(void *buf, size_t size, unsigned id, uint64_t se
 	unsigned char *p = buf;
 	uint64_t tag, seed, sum;
 
+	if (size == 8) {
+		uint32_t tag32 = (uint32_t)id << 28 | (uint32_t)(last != 0) << PAYLOAD_SEQ32_BITS |
+				 ((uint32_t)seq & PAYLOAD_SEQ32_MASK);
+		uint32_t chk = payload_check32(tag32);
+
+		__builtin_memcpy(p, &tag32, 4);
+		__builtin_memcpy(p + 4, &chk, 4);
+		return;
+	}
 	if (size < 16) {
 		payload__fill_small(p, size, id, seq, last);
 		return;
@@ -169,23 +186,40 @@ static inline int check_msg(struct check *k, const void *msg, size_t len)
 	const unsigned char *p = msg;
 	uint64_t tag, seq, sum;
 	unsigned id;
+	int last;
 
-	if (__builtin_expect(len != k->size || len < 16, 0))
+	if (__builtin_expect(len != k->size || (len < 16 && len != 8), 0))
 		return payload__check_slow(k, p, len);
-	tag = payload_load64(p);
-	seq = tag & PAYLOAD_SEQ_MASK;
-	id = (unsigned)(tag >> 60);
-	if (__builtin_expect(id >= k->producers || k->ended[id] ||
-				     seq != (k->next[id] & PAYLOAD_SEQ_MASK),
-			     0))
-		return payload__check_slow(k, p, len);
-	sum = len - 16 < PAYLOAD_SHORT_BODY ? payload_short_sum(p + 16, len - 16)
-					    : payload__sum_long(p + 16, len - 16);
-	if (__builtin_expect((sum ^ tag * PAYLOAD_K_CHECK) != payload_load64(p + 8), 0))
-		return payload__check_slow(k, p, len);
+	if (len == 8) {
+		uint32_t tag32, chk;
+
+		__builtin_memcpy(&tag32, p, 4);
+		__builtin_memcpy(&chk, p + 4, 4);
+		id = tag32 >> 28;
+		if (__builtin_expect(chk != payload_check32(tag32) || id >= k->producers ||
+					     k->ended[id] ||
+					     (tag32 & PAYLOAD_SEQ32_MASK) !=
+						     (k->next[id] & PAYLOAD_SEQ32_MASK),
+				     0))
+			return payload__check_slow(k, p, len);
+		last = (tag32 >> PAYLOAD_SEQ32_BITS) & 1;
+	} else {
+		tag = payload_load64(p);
+		seq = tag & PAYLOAD_SEQ_MASK;
+		id = (unsigned)(tag >> 60);
+		if (__builtin_expect(id >= k->producers || k->ended[id] ||
+					     seq != (k->next[id] & PAYLOAD_SEQ_MASK),
+				     0))
+			return payload__check_slow(k, p, len);
+		sum = len - 16 < PAYLOAD_SHORT_BODY ? payload_short_sum(p + 16, len - 16)
+						    : payload__sum_long(p + 16, len - 16);
+		if (__builtin_expect((sum ^ tag * PAYLOAD_K_CHECK) != payload_load64(p + 8), 0))
+			return payload__check_slow(k, p, len);
+		last = (int)((tag >> PAYLOAD_SEQ_BITS) & 1);
+	}
 	k->next[id]++;
 	k->received++;
-	if ((tag >> PAYLOAD_SEQ_BITS) & 1) {
+	if (last) {
 		k->ended[id] = 1;
 		k->finished++;
 	}
