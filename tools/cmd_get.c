@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tool.h"
@@ -17,12 +16,6 @@
  * per receive: one lock and one index publication in the library each. */
 #define GET_BUFFER_BYTES (4u * 1024u * 1024u)
 #define GET_BATCH 256u
-
-/* --follow after end of stream: the library answers "end" at once while no
- * writer is attached, and offers nothing to sleep on until one attaches,
- * so we poll. 20 polls a second costs next to no CPU and delays the first
- * message of a new writer by at most this much. */
-#define FOLLOW_POLL_MS 50
 
 static const char get_usage[] =
     "Usage: shmring get RING [--stream] [-0] [-n COUNT] [--timeout MS] [--nonblock]\n"
@@ -44,6 +37,7 @@ static const char get_usage[] =
 
 struct receiver {
 	struct shmring *ring;
+	struct target *target; /* to open the ring again (--follow) */
 	const char *name;
 	int timeout_ms;
 	bool follow;
@@ -95,19 +89,6 @@ static int write_messages(struct receiver *r, unsigned count)
 	return TOOL_OK;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void nap_ms(int ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL); /* a signal cutting it short only polls early */
-}
-
 static int nothing_came(const struct receiver *r)
 {
 	if (r->timeout_ms == SHMRING_NOWAIT)
@@ -121,7 +102,6 @@ static int nothing_came(const struct receiver *r)
 
 static int receive(struct receiver *r)
 {
-	int64_t idle_since = -1; /* --follow: when the current end of stream began */
 	for (;;) {
 		if (r->limited && r->got >= r->limit)
 			return TOOL_OK;
@@ -135,7 +115,6 @@ static int receive(struct receiver *r)
 						    .iov_len = r->max_msg};
 		int rc = shmring_recv_burst(r->ring, r->msgs, want, r->timeout_ms);
 		if (rc > 0) {
-			idle_since = -1;
 			r->got += (unsigned)rc;
 			int status = write_messages(r, (unsigned)rc);
 			if (status != TOOL_OK)
@@ -146,18 +125,19 @@ static int receive(struct receiver *r)
 			return nothing_came(r);
 		if (rc < 0)
 			return report_ring_error(r->name, rc);
-		/* End of stream. */
+		/* End of stream. With --follow, start over as a new reader: a
+		 * reader that opens on an idle, empty ring sleeps in the kernel
+		 * until the next writer comes (no polling, no CPU). The new
+		 * handle opens before the old one closes, so a put starting
+		 * meanwhile never sees the ring without a reader (4). */
 		if (!r->follow)
 			return TOOL_OK;
-		if (idle_since < 0)
-			idle_since = now_ms();
-		int64_t idle = now_ms() - idle_since;
-		if (r->timeout_ms == SHMRING_NOWAIT || (r->timeout_ms > 0 && idle >= r->timeout_ms))
-			return nothing_came(r);
-		int nap = FOLLOW_POLL_MS;
-		if (r->timeout_ms > 0 && r->timeout_ms - idle < nap)
-			nap = (int)(r->timeout_ms - idle);
-		nap_ms(nap);
+		struct shmring *next;
+		rc = target_open(r->target, SHMRING_READER, &next);
+		if (rc < 0)
+			return report_ring_error(r->name, rc);
+		shmring_close(r->ring);
+		r->ring = next;
 	}
 }
 
@@ -226,8 +206,9 @@ int cmd_get(int argc, char **argv)
 		r.timeout_ms = SHMRING_NOWAIT;
 
 	r.name = target_name(&t);
-	/* -n 0 takes nothing; joining as a reader would still mark the ring
-	 * as having had one, and turn later puts without a reader into 4. */
+	r.target = &t;
+	/* -n 0 takes nothing, so it does not join as a reader either: a put
+	 * running now would count it as a reader that came and left (4). */
 	unsigned int role = r.limited && r.limit == 0 ? 0 : SHMRING_READER;
 	int rc = target_open(&t, role, &r.ring);
 	if (rc < 0)
