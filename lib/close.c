@@ -28,8 +28,12 @@ int shmring_close(struct shmring *r)
 			shmring_abort(r);
 		if (r->plock_held)
 			sem_unlock(r->semid, SEM_PLOCK);
-		if (r->clock_held)
+		if (r->clock_held) {
+			/* A shared reader still holds it for a peek. */
+			if (handle_is_shared(r))
+				lock_hint_clear(&r->hdr->clock_hint.busy);
 			sem_unlock(r->semid, SEM_CLOCK);
+		}
 		if (r->flags & SHMRING_WRITER) {
 			sem_leave_role(r->semid, SEM_WRITERS, SEM_DATA);
 			wake_reader(r); /* it may be waiting to see the end */

@@ -38,13 +38,28 @@
  *      384     4  prod_wait.sleeping    the writer waiting for room
  *      512     4  cons_wait.sleeping    the reader waiting for data
  *      640  1024  anchor                creator: NUL-terminated path or ""
+ *     1664     4  plock_hint.busy       the shared writer holding the lock
+ *     1792     4  clock_hint.busy       the shared reader holding the lock
  *
  * Each group starts on its own 128-byte boundary (two cache lines, so the
  * adjacent-line prefetcher cannot make the sides share either): the
  * identity block is read-mostly, the producer and consumer blocks are each
  * written by one side only, and the two sleep flags are written only on the
  * slow path, so the fast path of one side never dirties a line the other
- * side reads on its own fast path.
+ * side reads on its own fast path. The two lock hints get lines of their
+ * own too: they move with every lock taken by a shared handle, which the
+ * peers of that side read, and the other side never does.
+ *
+ * LOCK HINTS
+ *
+ * A shared handle sets its side's busy word to 1 after its P on the lock
+ * and clears it before its V. The word is never trusted: it only tells a
+ * handle that wants the lock whether to spin a little before it calls
+ * semop(), so that a lock held for a microsecond does not put it to sleep
+ * (and through a context switch) on a 2-core box. A holder that dies
+ * leaves 1 behind; the next one spins its bounded while, then takes the
+ * lock the kernel has released, and rewrites the word. Exclusive handles,
+ * which hold their lock for life, leave it 0: their peers block at once.
  *
  * INDEXES
  *
@@ -171,6 +186,10 @@ struct layout_wait {
 	uint32_t sleeping;
 };
 
+struct layout_lock_hint {
+	uint32_t busy;
+};
+
 struct layout_header {
 	struct layout_identity id;
 	uint8_t pad0[LINE - sizeof(struct layout_identity)];
@@ -183,6 +202,10 @@ struct layout_header {
 	struct layout_wait cons_wait;
 	uint8_t pad4[LINE - sizeof(struct layout_wait)];
 	char anchor[ANCHOR_MAX];
+	struct layout_lock_hint plock_hint;
+	uint8_t pad5[LINE - sizeof(struct layout_lock_hint)];
+	struct layout_lock_hint clock_hint;
+	uint8_t pad6[LINE - sizeof(struct layout_lock_hint)];
 };
 
 struct layout_record {
@@ -210,7 +233,9 @@ _Static_assert(offsetof(struct layout_header, cons.joins) == 288, "reader joins"
 _Static_assert(offsetof(struct layout_header, prod_wait) == 384, "prod_wait");
 _Static_assert(offsetof(struct layout_header, cons_wait) == 512, "cons_wait");
 _Static_assert(offsetof(struct layout_header, anchor) == 640, "anchor");
-_Static_assert(sizeof(struct layout_header) == 1664, "header size");
+_Static_assert(offsetof(struct layout_header, plock_hint) == 1664, "plock_hint");
+_Static_assert(offsetof(struct layout_header, clock_hint) == 1792, "clock_hint");
+_Static_assert(sizeof(struct layout_header) == 1920, "header size");
 _Static_assert(sizeof(struct layout_header) <= 4096, "header fits one page");
 _Static_assert(sizeof(struct layout_record) == RECORD_HEADER, "record header");
 

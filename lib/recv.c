@@ -42,6 +42,7 @@ static void reader_leave(struct shmring *r)
 {
 	if (handle_is_shared(r) && r->clock_held) {
 		r->clock_held = false;
+		lock_hint_clear(&r->hdr->clock_hint.busy);
 		sem_unlock(r->semid, SEM_CLOCK);
 	}
 }
@@ -56,10 +57,13 @@ static int reader_begin(struct shmring *r, struct deadline *dl, int timeout_ms)
 	deadline_init(dl, timeout_ms);
 	if (r->clock_held)
 		return 0;
+	if (dl->kind != DEADLINE_NOWAIT)
+		lock_spin(&r->hdr->clock_hint.busy);
 	rc = sem_lock(r->semid, SEM_CLOCK, dl);
 	if (rc < 0)
 		return rc;
 	r->clock_held = true;
+	lock_hint_set(&r->hdr->clock_hint.busy);
 	rc = reader_adopt(r);
 	if (rc < 0)
 		reader_leave(r);

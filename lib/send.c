@@ -50,9 +50,13 @@ static int lock_shared_writer(struct shmring *r, const struct deadline *dl)
 			{SEM_READERS, 1, 0},
 		};
 		unsigned nops = readers_expected(r) ? 3 : 1;
+		if (dl->kind != DEADLINE_NOWAIT)
+			lock_spin(&r->hdr->plock_hint.busy);
 		int rc = sem_run(r->semid, ops, nops, dl);
-		if (rc == 0)
+		if (rc == 0) {
+			lock_hint_set(&r->hdr->plock_hint.busy);
 			return 0;
+		}
 		if (rc != -EAGAIN && rc != -ETIMEDOUT)
 			return rc;
 		int gone = readers_gone(r);
@@ -73,6 +77,15 @@ int writer_adopt(struct shmring *r)
 	return refresh_head(r);
 }
 
+static void writer_leave(struct shmring *r)
+{
+	if (handle_is_shared(r) && r->plock_held) {
+		r->plock_held = false;
+		lock_hint_clear(&r->hdr->plock_hint.busy);
+		sem_unlock(r->semid, SEM_PLOCK);
+	}
+}
+
 static int writer_enter(struct shmring *r, unsigned n, const struct deadline *dl)
 {
 	if (r->plock_held) {
@@ -90,20 +103,11 @@ static int writer_enter(struct shmring *r, unsigned n, const struct deadline *dl
 		return rc;
 	r->plock_held = true;
 	rc = writer_adopt(r);
-	if (rc < 0) {
-		r->plock_held = false;
-		sem_unlock(r->semid, SEM_PLOCK);
-	}
+	if (rc < 0)
+		writer_leave(r);
 	return rc;
 }
 
-static void writer_leave(struct shmring *r)
-{
-	if (handle_is_shared(r) && r->plock_held) {
-		r->plock_held = false;
-		sem_unlock(r->semid, SEM_PLOCK);
-	}
-}
 
 /* Once the readers are gone, every later call asks the kernel again (the
  * fast path stays off) until one returns: no message slips in unread. */

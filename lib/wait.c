@@ -31,6 +31,13 @@
  * long enough to catch a busy peer, short enough that idle costs nothing. */
 #define SPIN_POLLS 2000
 
+/* Polls of a lock hint before calling semop() anyway: a lock is held for
+ * one batch, a microsecond or so; longer means its holder was preempted. */
+#define LOCK_SPIN_POLLS 1000
+
+/* A writer that spins for room waits for 1/SPACE_HYSTERESIS of the ring. */
+#define SPACE_HYSTERESIS 4
+
 /* Longest sleep when membarrier is missing (see announce()). */
 #define BACKSTOP_SLICE_MS 2
 
@@ -109,6 +116,23 @@ static const struct deadline *announce(uint32_t *flag, const struct deadline *dl
 	return slice;
 }
 
+void lock_spin(const uint32_t *busy)
+{
+	for (int i = 0; i < LOCK_SPIN_POLLS && shm_load_relaxed(busy); i++)
+		cpu_relax();
+}
+
+void lock_hint_set(uint32_t *busy)
+{
+	/* Relaxed: a hint orders nothing; the semaphore is the lock. */
+	shm_store_relaxed(busy, 1);
+}
+
+void lock_hint_clear(uint32_t *busy)
+{
+	shm_store_relaxed(busy, 0);
+}
+
 void wake_reader(struct shmring *r)
 {
 	wake(r, &r->hdr->cons_wait.sleeping, SEM_DATA);
@@ -185,12 +209,22 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 {
 	uint32_t *flag = &r->hdr->prod_wait.sleeping;
 
-	if (dl->kind != DEADLINE_NOWAIT)
+	if (dl->kind != DEADLINE_NOWAIT) {
+		/* While spinning, wait for a good share of the ring rather than
+		 * the one record we need: a writer that refills a full ring a
+		 * record at a time pulls the readers' index line over for
+		 * every record, and slows the reader it waits for. */
+		uint64_t plenty = r->capacity / SPACE_HYSTERESIS;
+		if (plenty < need)
+			plenty = need;
 		for (int i = 0; i < SPIN_POLLS; i++) {
-			if (space_ready(r, need))
+			if (space_ready(r, plenty))
 				return 0;
 			cpu_relax();
 		}
+		if (space_ready(r, need))
+			return 0;
+	}
 	for (;;) {
 		struct deadline slice;
 		const struct deadline *sleep_dl = announce(flag, dl, &slice);

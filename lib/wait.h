@@ -25,6 +25,15 @@ int wait_for_data(struct shmring *r, const struct deadline *dl);
  */
 int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl);
 
+/* Before a shared handle takes its side's lock, unless it must not wait:
+ * spin a bounded while as long as the hint says another shared handle
+ * holds it (layout.h, LOCK
+ * HINTS). The hint is set after the lock is taken and cleared before it is
+ * given back. */
+void lock_spin(const uint32_t *busy);
+void lock_hint_set(uint32_t *busy);
+void lock_hint_clear(uint32_t *busy);
+
 /* After publishing: wake the other side's lock holder if it sleeps. */
 void wake_reader(struct shmring *r);
 void wake_writer(struct shmring *r);

@@ -566,6 +566,41 @@ Test(hostile, indexes_corrupted_under_open_shared_handles_fail_recv_and_send)
 	victim_done(&v);
 }
 
+Test(hostile, lock_hints_stuck_at_busy_only_delay_shared_handles)
+{
+	struct victim v;
+	victim_make(&v);
+	struct shmring *w, *r;
+	cr_assert_eq(shmring_open(v.path, SHMRING_WRITER, NULL, &w), 0);
+	cr_assert_eq(shmring_open(v.path, SHMRING_READER, NULL, &r), 0);
+	/* What a holder killed with the lock leaves, or any garbage: the
+	 * hint is never trusted, so both sides still lock and go on. */
+	const uint32_t stuck[] = {1, UINT32_MAX};
+	uint8_t msg[100] = {9}, buf[MAX_MSG];
+	for (size_t i = 0; i < sizeof(stuck) / sizeof(stuck[0]); i++) {
+		v.hdr->plock_hint.busy = stuck[i];
+		v.hdr->clock_hint.busy = stuck[i];
+		double start = tr_now_ms();
+		for (int k = 0; k < 50; k++) {
+			cr_assert_eq(shmring_send(w, msg, sizeof(msg), 1000), 0);
+			size_t len = sizeof(buf);
+			cr_assert_eq(shmring_recv(r, buf, &len, 1000), 1);
+			cr_assert_eq(len, sizeof(msg));
+		}
+		cr_assert_lt(tr_now_ms() - start, 1000.0, "100 calls took %.0f ms",
+			     tr_now_ms() - start);
+		/* Each holder rewrote the hint and cleared it when done. */
+		cr_assert_eq(v.hdr->plock_hint.busy, 0);
+		cr_assert_eq(v.hdr->clock_hint.busy, 0);
+	}
+	/* A non-blocking call does not spin on the hint: it only asks. */
+	v.hdr->plock_hint.busy = 1;
+	cr_assert_eq(shmring_send(w, msg, sizeof(msg), SHMRING_NOWAIT), 0);
+	shmring_close(r);
+	shmring_close(w);
+	victim_done(&v);
+}
+
 Test(hostile, indexes_corrupted_under_exclusive_handles_fail_when_they_are_reloaded)
 {
 	struct victim v;
