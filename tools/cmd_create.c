@@ -132,6 +132,7 @@ int cmd_create(int argc, char **argv)
 	    {"mode", required_argument, NULL, OPT_MODE},
 	    {"key", required_argument, NULL, OPT_KEY},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct shmring_options opt = {0};
@@ -140,7 +141,7 @@ int cmd_create(int argc, char **argv)
 	const char *key_text = NULL;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_SIZE:
 			rc = parse_size(optarg, &size);
@@ -171,6 +172,8 @@ int cmd_create(int argc, char **argv)
 		case OPT_KEY:
 			key_text = optarg;
 			break;
+		case 'V':
+			return print_version(argv[0]);
 		case 'h':
 			fputs(create_usage, stdout);
 			return finish_stdout(argv[0]);
