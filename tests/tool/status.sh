@@ -7,6 +7,10 @@
 # --- help and version: exit 0 on stdout ---
 check 0 "$SHMRING" --help
 out_has '^Usage: shmring SUBCOMMAND'
+out_has '^Exit status:$'
+out_has '^  0  success$'
+out_has '^  1  error \(one line on standard error names the ring and the cause\)$'
+out_has '^  2  usage error$'
 out_has '^  3  timed out, or would block'
 out_has '^  4  broken ring: put while every reader that had attached is gone'
 for sub in create rm info ls put get; do
