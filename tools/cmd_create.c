@@ -38,13 +38,20 @@ static uint64_t system_shmmax(void)
 	return limit;
 }
 
+/* @size rounded up to whole pages, as the library does; 0 on overflow. */
+static uint64_t whole_pages(uint64_t size)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t rounded = size + (page - size % page) % page;
+	return rounded < size ? 0 : rounded;
+}
+
 /* Reject sizes that cannot make a ring, saying which limit they break.
  * shmring.h documents the rules: capacity rounds up to whole pages, and a
  * message costs SHMRING_RECORD_OVERHEAD plus its payload padded to 8. */
 static int check_sizes(const char *name, uint64_t size, uint64_t max_msg, bool max_msg_given)
 {
 	uint64_t shmmax = system_shmmax();
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	if (size == 0)
 		return report_error(name, "size 0 cannot hold a single message");
 	if (size > shmmax)
@@ -52,8 +59,8 @@ static int check_sizes(const char *name, uint64_t size, uint64_t max_msg, bool m
 				    "size %" PRIu64 " bytes is over the system limit of %" PRIu64
 				    " bytes (/proc/sys/kernel/shmmax)",
 				    size, shmmax);
-	uint64_t capacity = size + (page - size % page) % page;
-	if (capacity < size || capacity > shmmax)
+	uint64_t capacity = whole_pages(size);
+	if (capacity == 0 || capacity > shmmax)
 		return report_error(name,
 				    "size %" PRIu64 " rounded up to whole pages is over the system"
 				    " limit of %" PRIu64 " bytes (/proc/sys/kernel/shmmax)",
@@ -93,6 +100,14 @@ static int make_ring(const struct target *t, const struct shmring_options *opt)
 	int rc = target_create(t, opt, &ring);
 	if (rc == -EEXIST)
 		return explain_exists(t);
+	/* The segment holds the ring's header as well as its capacity, so a
+	 * capacity just under shmmax passes check_sizes() and still fails. */
+	if (rc == -EFBIG)
+		return report_error(name,
+				    "a ring of %" PRIu64 " bytes needs a segment of that size plus"
+				    " its header, over the system limit of %" PRIu64
+				    " bytes (/proc/sys/kernel/shmmax)",
+				    whole_pages(opt->capacity), system_shmmax());
 	if (rc == -ESTALE)
 		return report_error(name, "%s; 'shmring rm' removes its remains",
 				    shmring_strerror(rc));
@@ -132,6 +147,7 @@ int cmd_create(int argc, char **argv)
 	    {"mode", required_argument, NULL, OPT_MODE},
 	    {"key", required_argument, NULL, OPT_KEY},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct shmring_options opt = {0};
@@ -140,7 +156,7 @@ int cmd_create(int argc, char **argv)
 	const char *key_text = NULL;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_SIZE:
 			rc = parse_size(optarg, &size);
@@ -171,6 +187,8 @@ int cmd_create(int argc, char **argv)
 		case OPT_KEY:
 			key_text = optarg;
 			break;
+		case 'V':
+			return print_version(argv[0]);
 		case 'h':
 			fputs(create_usage, stdout);
 			return finish_stdout(argv[0]);

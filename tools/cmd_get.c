@@ -150,6 +150,7 @@ int cmd_get(int argc, char **argv)
 	    {"follow", no_argument, NULL, OPT_FOLLOW},
 	    {"key", required_argument, NULL, OPT_KEY},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct receiver r = {.timeout_ms = SHMRING_FOREVER, .terminator = '\n'};
@@ -157,7 +158,7 @@ int cmd_get(int argc, char **argv)
 	const char *key_text = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":0n:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":0n:hV", options, NULL)) != -1) {
 		switch (c) {
 		case '0':
 			r.terminator = '\0';
@@ -186,6 +187,8 @@ int cmd_get(int argc, char **argv)
 		case OPT_KEY:
 			key_text = optarg;
 			break;
+		case 'V':
+			return print_version(argv[0]);
 		case 'h':
 			fputs(get_usage, stdout);
 			return finish_stdout(argv[0]);

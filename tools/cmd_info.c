@@ -23,13 +23,14 @@ int cmd_info(int argc, char **argv)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"key", required_argument, NULL, OPT_KEY},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *key_text = NULL;
 	bool json = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON:
 			json = true;
@@ -37,6 +38,8 @@ int cmd_info(int argc, char **argv)
 		case OPT_KEY:
 			key_text = optarg;
 			break;
+		case 'V':
+			return print_version(argv[0]);
 		case 'h':
 			fputs(info_usage, stdout);
 			return finish_stdout(argv[0]);

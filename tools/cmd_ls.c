@@ -39,16 +39,19 @@ int cmd_ls(int argc, char **argv)
 	static const struct option options[] = {
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct listing l = {.json = false};
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON:
 			l.json = true;
 			break;
+		case 'V':
+			return print_version(argv[0]);
 		case 'h':
 			fputs(ls_usage, stdout);
 			return finish_stdout(argv[0]);

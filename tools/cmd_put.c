@@ -90,6 +90,7 @@ int cmd_put(int argc, char **argv)
 	    {"nonblock", no_argument, NULL, OPT_NONBLOCK},
 	    {"key", required_argument, NULL, OPT_KEY},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct sender s = {.timeout_ms = SHMRING_FOREVER};
@@ -97,7 +98,7 @@ int cmd_put(int argc, char **argv)
 	const char *key_text = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":0h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":0hV", options, NULL)) != -1) {
 		switch (c) {
 		case '0':
 			nul = true;
@@ -117,6 +118,8 @@ int cmd_put(int argc, char **argv)
 		case OPT_KEY:
 			key_text = optarg;
 			break;
+		case 'V':
+			return print_version(argv[0]);
 		case 'h':
 			fputs(put_usage, stdout);
 			return finish_stdout(argv[0]);

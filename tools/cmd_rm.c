@@ -29,6 +29,7 @@ int cmd_rm(int argc, char **argv)
 	static const struct option options[] = {
 	    {"key", required_argument, NULL, OPT_KEY},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	/* Every --key is checked before anything is removed. */
@@ -38,7 +39,7 @@ int cmd_rm(int argc, char **argv)
 
 	if (!keys)
 		return report_error(argv[0], "out of memory");
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_KEY:
 			if (target_set_key(&t, argv[0], optarg) != TOOL_OK) {
@@ -47,6 +48,9 @@ int cmd_rm(int argc, char **argv)
 			}
 			keys[nkeys++] = optarg;
 			break;
+		case 'V':
+			free(keys);
+			return print_version(argv[0]);
 		case 'h':
 			free(keys);
 			fputs(rm_usage, stdout);

@@ -21,7 +21,8 @@ tool_tests = \
 	tests/tool/writers.sh \
 	tests/tool/status.sh \
 	tests/tool/hostile.sh \
-	tests/tool/perm.sh
+	tests/tool/perm.sh \
+	tests/tool/manpage.sh
 TESTS += $(tool_tests)
 EXTRA_DIST += $(tool_tests) tests/tool/common.sh
 check_PROGRAMS += tests/tool/foreign-seg

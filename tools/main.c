@@ -32,7 +32,8 @@ static const char usage[] =
     "  3  timed out, or would block (--nonblock)\n"
     "  4  broken ring: put while every reader that had attached is gone\n"
     "\n"
-    "'shmring SUBCOMMAND --help' describes one subcommand; see also shmring(1).\n";
+    "'shmring SUBCOMMAND --help' describes one subcommand; --version (-V), alone\n"
+    "or after a subcommand, prints the versions. See also shmring(1).\n";
 
 static const struct {
 	const char *name;
@@ -58,10 +59,8 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return finish_stdout("--help");
 	}
-	if (!strcmp(word, "--version") || !strcmp(word, "-V")) {
-		printf("shmring %s\nlibshmring %s\n", PACKAGE_VERSION, shmring_version());
-		return finish_stdout("--version");
-	}
+	if (!strcmp(word, "--version") || !strcmp(word, "-V"))
+		return print_version("--version");
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (!strcmp(word, subcommands[i].name))
 			return subcommands[i].run(argc - 1, argv + 1);

@@ -41,3 +41,9 @@ int finish_stdout(const char *what)
 		return TOOL_OK;
 	return report_error(what, "standard output: %s", strerror(errno ? errno : EIO));
 }
+
+int print_version(const char *what)
+{
+	printf("shmring %s\nlibshmring %s\n", PACKAGE_VERSION, shmring_version());
+	return finish_stdout(what);
+}

@@ -124,4 +124,8 @@ int write_all_iov(int fd, struct iovec *iov, int count);
  * and returns TOOL_ERROR on failure, TOOL_OK otherwise. */
 int finish_stdout(const char *what);
 
+/* --version, top level or after any subcommand: the command's and the
+ * library's versions on stdout; returns the exit status. */
+int print_version(const char *what);
+
 #endif /* SHMRING_TOOL_H */

@@ -111,6 +111,24 @@ tiny_key=$(grep "\"anchor\":\"$work/tiny\"" "$work/out" | sed 's/.*"key":"\(0x[0
 check 1 "$SHMRING" info "$work/tiny"
 err_is "shmring: $work/tiny: no such ring"
 check 0 "$SHMRING" rm --key "$tiny_key"
+# ... and when the anchor is deleted outright. The ring goes at once
+# after: until then a new file somewhere may get the deleted inode (and
+# so the ring's key), which new_ring() steps around.
+new_ring deleted
+deleted_key=$(field "$work/deleted" key)
+ring_keys="$ring_keys $deleted_key"
+rm "$work/deleted"
+check 0 "$SHMRING" ls
+grep -q "^$deleted_key .* $work/deleted (anchor file gone)\$" "$work/out" ||
+	fail "ls: a ring whose anchor was deleted: $(cat "$work/out")"
+check 0 "$SHMRING" ls --json
+grep "\"anchor\":\"$work/deleted\"" "$work/out" | grep '"anchor_exists":false' |
+	grep -q "\"key\":\"$deleted_key\"" || fail "ls --json: deleted anchor: $(cat "$work/out")"
+check 0 "$SHMRING" info --key "$deleted_key"
+out_has "^anchor: +$work/deleted \(anchor file gone\)$"
+check 0 "$SHMRING" rm --key "$deleted_key"
+check 1 "$SHMRING" info --key "$deleted_key"
+err_is "shmring: key $deleted_key: no such ring"
 
 # --- by key ---
 k=$(random_key)

@@ -55,6 +55,36 @@ else
 	echo "note: shmmax is 2^64-1 here: no size is above it"
 fi
 not_made s
+# A capacity within shmmax whose segment (capacity plus header) is not.
+# shmmax belongs to the IPC namespace: it is lowered in a private one, so
+# nothing outside sees it, and what is made there goes with the namespace.
+if unshare --ipc sh -c 'echo 1048576 >/proc/sys/kernel/shmmax' 2>/dev/null; then
+	check 0 unshare --ipc sh -c '
+		echo 1048576 >/proc/sys/kernel/shmmax || exit 1
+		"$1" create "$2/lim" --size 1M
+		echo "1M: $?"
+		"$1" create "$2/lim2" --size 2M
+		echo "2M: $?"
+		"$1" create "$2/lim3" --size 1020K >/dev/null
+		echo "1020K: $?"
+		"$1" ls | grep -c "$2/lim"' sh "$SHMRING" "$work"
+	printf '1M: 1\n2M: 1\n1020K: 0\n1\n' >"$work/expected"
+	same_file "create against shmmax 1 MiB" "$work/expected" "$work/out"
+	grep -qx "shmring: $work/lim: a ring of 1048576 bytes needs a segment of that size plus its header, over the system limit of 1048576 bytes (/proc/sys/kernel/shmmax)" "$work/err" ||
+		fail "create --size 1M under shmmax 1M: $(cat "$work/err")"
+	grep -qx "shmring: $work/lim2: size 2097152 bytes is over the system limit of 1048576 bytes (/proc/sys/kernel/shmmax)" "$work/err" ||
+		fail "create --size 2M under shmmax 1M: $(cat "$work/err")"
+	[ "$(wc -l <"$work/err")" -eq 2 ] || fail "expected two error lines: $(cat "$work/err")"
+	"$SHMRING" ls | grep -q " $work/lim" && fail "a ring made in the private namespace is visible outside"
+else
+	echo "note: no private IPC namespace with a settable shmmax here: not checked"
+fi
+# K, M and G suffixes, either case (the G without making a 1 GiB segment)
+check 1 "$SHMRING" create "$work/s" --size 4k --max-msg 1G
+err_has "cannot hold one message of 1073741824 bytes"
+check 1 "$SHMRING" create "$work/s" --size 1m --max-msg 2g
+err_has "a ring of 1048576 bytes cannot hold one message of 2147483648 bytes"
+not_made s
 # the largest message that fits is fine
 check 0 "$SHMRING" create "$work/s" --size "$page" --max-msg $((page - 8))
 out_has "capacity $page max_msg $((page - 8)) "

@@ -7,6 +7,10 @@
 # --- help and version: exit 0 on stdout ---
 check 0 "$SHMRING" --help
 out_has '^Usage: shmring SUBCOMMAND'
+out_has '^Exit status:$'
+out_has '^  0  success$'
+out_has '^  1  error \(one line on standard error names the ring and the cause\)$'
+out_has '^  2  usage error$'
 out_has '^  3  timed out, or would block'
 out_has '^  4  broken ring: put while every reader that had attached is gone'
 for sub in create rm info ls put get; do
@@ -14,10 +18,25 @@ for sub in create rm info ls put get; do
 	out_has "^Usage: shmring $sub"
 	out_has "Exit status"
 	check 0 "$SHMRING" "$sub" -h
+	out_has "^Usage: shmring $sub"
 done
 check 0 "$SHMRING" --version
 out_has '^shmring [0-9]+\.[0-9]+\.[0-9]+$'
 out_has '^libshmring [0-9]+\.[0-9]+\.[0-9]+$'
+cp "$work/out" "$work/version"
+check 0 "$SHMRING" -V
+same_file "-V" "$work/version" "$work/out"
+# --version after any subcommand: the same two lines, nothing else done
+# (no RING is needed, and none is looked at)
+for sub in create rm info ls put get; do
+	check 0 "$SHMRING" "$sub" --version
+	same_file "$sub --version" "$work/version" "$work/out"
+	check 0 "$SHMRING" "$sub" -V
+	same_file "$sub -V" "$work/version" "$work/out"
+	[ -s "$work/err" ] && fail "$sub --version wrote to stderr: $(cat "$work/err")"
+done
+check 0 "$SHMRING" create "$work/not-made" --version
+[ ! -e "$work/not-made" ] || fail "create --version made an anchor"
 
 # --- usage errors: exit 2, a message naming what is wrong ---
 check 2 "$SHMRING"
