@@ -157,8 +157,10 @@ SHMRING_API int shmring_key(const char *path, int32_t *key);
  * file, an ftok(3) collision or a reused inode), -ESTALE (a half-created ring of ours holds the key; pass
  * SHMRING_RECLAIM to remove it when nobody is attached), -EBUSY (stale ring
  * still attached, cannot reclaim), -EINVAL (bad flags, capacity or max_msg
- * out of range), -ENOMEM / -ENOSPC (over a system limit such as shmmax,
- * shmall or semmni), -EACCES, and the errors of open(2) for the anchor.
+ * out of range), -EFBIG (segment larger than shmmax), -ENOMEM / -ENOSPC
+ * (over another system limit such as shmall, shmmni or semmni), -EACCES,
+ * and the errors of open(2) for the anchor. A create that fails removes the
+ * anchor file if it made it, and changes nothing else.
  */
 SHMRING_API int shmring_create(const char *path, unsigned int flags,
 			       const struct shmring_options *opt,

@@ -223,10 +223,14 @@ int shmring_create(const char *path, unsigned int flags, const struct shmring_op
 	int rc = check_options(opt, &capacity, &max_msg, &mode);
 	if (rc < 0)
 		return rc;
-	rc = lifecycle_anchor_stat(path, true, &anchor_id);
+	bool made;
+	rc = lifecycle_anchor_stat(path, &made, &anchor_id);
 	if (rc < 0)
 		return rc;
-	return create_ring(lifecycle_anchor_key(&anchor_id), flags, opt, path, &anchor_id, ringp);
+	rc = create_ring(lifecycle_anchor_key(&anchor_id), flags, opt, path, &anchor_id, ringp);
+	if (rc < 0 && made)
+		lifecycle_anchor_unmake(path, &anchor_id); /* a failure changes nothing */
+	return rc;
 }
 
 int shmring_create_key(int32_t key, unsigned int flags, const struct shmring_options *opt,

@@ -41,7 +41,7 @@ bool lifecycle_creator_alive(pid_t pid)
 /* ---------------------------------------------------------------------- */
 /* Anchors                                                                */
 
-int lifecycle_anchor_stat(const char *path, bool create, struct anchor_id *anchor)
+int lifecycle_anchor_stat(const char *path, bool *made, struct anchor_id *anchor)
 {
 	struct statx stx;
 	int rc;
@@ -50,8 +50,13 @@ int lifecycle_anchor_stat(const char *path, bool create, struct anchor_id *ancho
 	/* The birth time tells a new file from an old one that had the same
 	 * inode number: file systems reuse inodes at once. */
 	const unsigned mask = STATX_BASIC_STATS | STATX_BTIME;
-	if (create) {
-		int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (made) {
+		/* O_EXCL first, so we know whether the file is ours to remove
+		 * should the create fail. */
+		int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		*made = fd >= 0;
+		if (fd < 0 && errno == EEXIST) /* O_CREAT again: EISDIR for a directory */
+			fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return -errno;
 		rc = statx(fd, "", AT_EMPTY_PATH, mask, &stx);
@@ -68,6 +73,14 @@ int lifecycle_anchor_stat(const char *path, bool create, struct anchor_id *ancho
 	if (stx.stx_mask & STATX_BTIME)
 		anchor->birth = (uint64_t)stx.stx_btime.tv_sec * 1000000000u + stx.stx_btime.tv_nsec;
 	return 0;
+}
+
+void lifecycle_anchor_unmake(const char *path, const struct anchor_id *anchor)
+{
+	struct anchor_id now;
+	if (lifecycle_anchor_stat(path, NULL, &now) == 0 && now.dev == anchor->dev &&
+	    now.ino == anchor->ino && now.birth == anchor->birth)
+		unlink(path);
 }
 
 int32_t lifecycle_anchor_key(const struct anchor_id *anchor)
@@ -91,7 +104,7 @@ int shmring_key(const char *path, int32_t *key)
 	struct anchor_id anchor;
 	if (!key)
 		return -EINVAL;
-	int rc = lifecycle_anchor_stat(path, false, &anchor);
+	int rc = lifecycle_anchor_stat(path, NULL, &anchor);
 	if (rc < 0)
 		return rc;
 	*key = lifecycle_anchor_key(&anchor);

@@ -40,8 +40,12 @@ struct shmring;
 uint64_t lifecycle_page_size(void);
 bool lifecycle_creator_alive(pid_t pid);
 
-/* Identify the anchor, creating the file first when @create. */
-int lifecycle_anchor_stat(const char *path, bool create, struct anchor_id *anchor);
+/* Identify the anchor. With @made, create the file if it is missing and
+ * tell whether this call did. */
+int lifecycle_anchor_stat(const char *path, bool *made, struct anchor_id *anchor);
+
+/* Remove the anchor file a failed create made, if @path still names it. */
+void lifecycle_anchor_unmake(const char *path, const struct anchor_id *anchor);
 /* ftok(3)'s key for an anchor we have already identified. */
 int32_t lifecycle_anchor_key(const struct anchor_id *anchor);
 /* Is the ring whose identity block is @id the one made for @anchor? */

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,7 @@ static const char *free_anchor(int32_t *key, struct anchor_id *anchor)
 		int fd = open(p, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 		cr_assert_geq(fd, 0, "open %s: %s", p, strerror(errno));
 		close(fd);
-		cr_assert_eq(lifecycle_anchor_stat(p, false, anchor), 0);
+		cr_assert_eq(lifecycle_anchor_stat(p, NULL, anchor), 0);
 		*key = lifecycle_anchor_key(anchor);
 		if (key_unused(*key))
 			return p;
@@ -259,6 +260,43 @@ Test(lifecycle, create_in_a_missing_directory_is_enoent_and_makes_nothing)
 	cr_assert_eq(shmring_create(path, 0, NULL, &r), -ENOENT);
 	cr_assert_null(r);
 	cr_assert_eq(access(path, F_OK), -1);
+}
+
+/* shmmax is lowered in a private IPC namespace (root, or an unprivileged
+ * user namespace), so the host's limit is never touched. */
+static int create_over_shmmax(void *arg)
+{
+	const char *path = arg;
+	if (unshare(CLONE_NEWIPC) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWIPC) < 0)
+		return 77;
+	FILE *f = fopen("/proc/sys/kernel/shmmax", "w");
+	if (!f)
+		return 77;
+	fprintf(f, "%u\n", 1u << 20);
+	if (fclose(f) != 0)
+		return 77;
+	struct shmring_options opt = {.capacity = 2u << 20};
+	struct shmring *r = NULL;
+	CHILD_CHECK(shmring_create(path, 0, &opt, &r) == -EFBIG);
+	CHILD_CHECK(r == NULL);
+	CHILD_CHECK(access(path, F_OK) == -1 && errno == ENOENT);
+	/* An anchor file that was there before stays. */
+	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	CHILD_CHECK(fd >= 0);
+	close(fd);
+	CHILD_CHECK(shmring_create(path, 0, &opt, &r) == -EFBIG);
+	CHILD_CHECK(access(path, F_OK) == 0);
+	return 0;
+}
+
+Test(lifecycle, failed_create_removes_the_anchor_it_made_and_keeps_one_that_existed)
+{
+	const char *path = tr_new_anchor();
+	int status = tr_wait(tr_fork(create_over_shmmax, (void *)path, 30));
+	if (status == 77)
+		cr_skip_test("no private IPC namespace to lower shmmax in (needs root or user "
+			     "namespaces)");
+	cr_assert_eq(status, 0, "child failed with %d", status);
 }
 
 Test(lifecycle, key_of_an_anchor_is_ftok_of_its_path)
@@ -555,6 +593,7 @@ Test(lifecycle, ring_of_another_anchor_under_the_same_key_is_enotuniq)
 	cr_assert_eq(shmring_create(b, SHMRING_RECLAIM, NULL, &again), -ENOTUNIQ,
 		     "never reclaim another anchor's ring");
 	cr_assert_null(again);
+	cr_assert_eq(access(b, F_OK), 0, "a failed create keeps the anchor it did not make");
 
 	struct shmring *byk;
 	cr_assert_eq(shmring_open_key(key, SHMRING_READER, NULL, &byk), 0, "by key it is fine");
