@@ -215,13 +215,14 @@ struct zc_args {
 	const char *path;
 	uint32_t who;
 	uint32_t count;
+	unsigned flags; /* SHMRING_EXCLUSIVE or 0 */
 };
 
 static int zc_producer(void *arg)
 {
 	struct zc_args *a = arg;
 	struct shmring *w;
-	CHILD_CHECK(shmring_open(a->path, SHMRING_WRITER, NULL, &w) == 0);
+	CHILD_CHECK(shmring_open(a->path, SHMRING_WRITER | a->flags, NULL, &w) == 0);
 	for (uint32_t i = 0; i < a->count; i++) {
 		size_t len = 12 + (i * 31 + a->who) % 300;
 		void *buf;
@@ -243,7 +244,7 @@ Test(zerocopy, concurrent_producers_keep_exactly_once_and_order)
 	struct zc_args args[PRODUCERS];
 	pid_t pids[PRODUCERS];
 	for (uint32_t p = 0; p < PRODUCERS; p++) {
-		args[p] = (struct zc_args){path, p, COUNT};
+		args[p] = (struct zc_args){path, p, COUNT, 0};
 		pids[p] = tr_fork(zc_producer, &args[p], 60);
 	}
 	uint32_t next[PRODUCERS] = {0}, total = 0;
@@ -265,6 +266,44 @@ Test(zerocopy, concurrent_producers_keep_exactly_once_and_order)
 	for (int p = 0; p < PRODUCERS; p++)
 		cr_assert_eq(tr_wait(pids[p]), 0);
 	cr_assert_eq(total, PRODUCERS * COUNT);
+	shmring_close(rd);
+	shmring_close(admin);
+}
+
+Test(zerocopy, exclusive_pair_streams_in_place_across_processes_without_loss)
+{
+	/* Both fast paths (reserve on known room, peek on a known message)
+	 * against a writer in another process, through many laps of a small
+	 * ring: full, empty and padding at the end all happen often. */
+	const char *path;
+	struct shmring *admin = tr_create(0, 4096, 400, &path);
+	struct shmring *rd;
+	cr_assert_eq(shmring_open(path, SHMRING_READER | SHMRING_EXCLUSIVE, NULL, &rd), 0);
+	enum { COUNT = 200000 };
+	struct zc_args args = {path, 0, COUNT, SHMRING_EXCLUSIVE};
+	pid_t pid = tr_fork(zc_producer, &args, 60);
+	uint32_t next = 0;
+	for (;;) {
+		const void *p;
+		size_t len;
+		int rc = shmring_peek(rd, &p, &len, 20000);
+		if (rc == 0)
+			break;
+		cr_assert_eq(rc, 1, "peek: %s", shmring_strerror(rc));
+		uint32_t who, seq;
+		cr_assert_eq(len, 12 + (next * 31) % 300, "message %u: length %zu", next, len);
+		cr_assert(tr_check(p, len, &who, &seq), "message %u corrupt", next);
+		cr_assert_eq(who, 0);
+		cr_assert_eq(seq, next);
+		next++;
+		cr_assert_eq(shmring_release(rd), 0);
+	}
+	cr_assert_eq(tr_wait(pid), 0);
+	cr_assert_eq(next, COUNT);
+	struct shmring_stats st = stats_of(rd);
+	cr_assert_eq(st.sent, COUNT);
+	cr_assert_eq(st.received, COUNT);
+	cr_assert_eq(st.messages, 0);
 	shmring_close(rd);
 	shmring_close(admin);
 }
