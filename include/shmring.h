@@ -217,6 +217,7 @@ SHMRING_API int shmring_close(struct shmring *ring);
  * close the handle. Other processes blocked in the ring return -EIDRM
  * promptly; their mappings stay valid until they close.
  * Errors: -EPERM (not the owner or creator); the handle is closed anyway.
+ * -EINVAL (NULL).
  */
 SHMRING_API int shmring_destroy(struct shmring *ring);
 
@@ -225,7 +226,10 @@ SHMRING_API int shmring_destroy(struct shmring *ring);
  * roles on it. Only objects recognised as a shmring ring (or the stale
  * remains of one) are removed; anything else is left alone.
  * Errors: -ENOENT (nothing there), -EMEDIUMTYPE (key used by a segment that
- * is not ours), -ENOTUNIQ (path: ring belongs to another anchor), -EPERM.
+ * is not ours), -ENOTUNIQ (path: ring belongs to another anchor), -EBUSY (a
+ * creator is still making it), -EACCES (the objects may not be looked at),
+ * -EPERM (not the owner or creator), -EINVAL (NULL or empty path,
+ * IPC_PRIVATE key), and the stat(2) errors for @path.
  */
 SHMRING_API int shmring_remove(const char *path);
 SHMRING_API int shmring_remove_key(int32_t key);
@@ -244,7 +248,7 @@ SHMRING_API int shmring_remove_key(int32_t key);
  * since this handle opened; an exclusive writer notices within 1024
  * messages, and every later call fails too until a reader joins), -EIDRM (ring
  * removed), -EUCLEAN (ring corrupt), -EBADF (handle is not a writer),
- * -EBUSY (a zero-copy reservation is pending).
+ * -EBUSY (a zero-copy reservation is pending), -EINVAL (NULL handle).
  */
 SHMRING_API int shmring_send(struct shmring *ring, const void *msg, size_t len,
 			     int timeout_ms);
@@ -262,7 +266,8 @@ SHMRING_API int shmring_send(struct shmring *ring, const void *msg, size_t len,
  * one of them.
  * Errors: -ENOBUFS, -EAGAIN (empty, timeout 0), -ETIMEDOUT, -EIDRM,
  * -EUCLEAN (a record fails validation), -EBADF (not a reader), -EBUSY (a
- * peeked message is not released).
+ * peeked message is not released), -EINVAL (NULL handle or @len, or NULL
+ * @buf with *len > 0).
  */
 SHMRING_API int shmring_recv(struct shmring *ring, void *buf, size_t *len,
 			     int timeout_ms);
@@ -283,7 +288,8 @@ SHMRING_API int shmring_send_bulk(struct shmring *ring,
 /*
  * shmring_send_burst - append as many of @msgs as fit, in order, at least one
  * (waiting for room for the first one as the timeout allows).
- * Returns how many were sent (1 .. n). Errors: as shmring_send().
+ * Returns how many were sent (1 .. n). Errors: as shmring_send(); -EINVAL
+ * (n is 0 or msgs NULL).
  */
 SHMRING_API int shmring_send_burst(struct shmring *ring,
 				   const struct iovec *msgs, unsigned int n,
@@ -310,7 +316,8 @@ SHMRING_API int shmring_recv_burst(struct shmring *ring, struct iovec *msgs,
  * shmring_commit(). A writer that dies before committing publishes nothing
  * and leaves the ring usable. One reservation per handle at a time; a shared
  * (non-exclusive) writer holds the writers' lock until commit or abort.
- * Errors: as shmring_send(); -EBUSY (a reservation is already pending).
+ * Errors: as shmring_send(); -EBUSY (a reservation is already pending),
+ * -EINVAL (NULL @buf).
  */
 SHMRING_API int shmring_reserve(struct shmring *ring, size_t len, void **buf,
 				int timeout_ms);
@@ -362,7 +369,8 @@ SHMRING_API int shmring_stats(struct shmring *ring, struct shmring_stats *st);
  * ready shmring ring is skipped and never touched). Rings whose anchor file
  * is gone are included. A non-zero return from @fn stops the walk and is
  * returned. Returns 0 otherwise.
- * Errors: -EACCES / -ENOENT if the kernel's segment table cannot be read.
+ * Errors: -EACCES / -ENOENT if the kernel's segment table cannot be read,
+ * -EINVAL (NULL @fn).
  */
 typedef int (*shmring_list_fn)(const struct shmring_stats *st, void *arg);
 SHMRING_API int shmring_list(shmring_list_fn fn, void *arg);

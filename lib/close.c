@@ -74,14 +74,10 @@ int shmring_destroy(struct shmring *r)
 /* Remove what is under @key if it is a ring of ours, whatever its state. */
 static int remove_key(int32_t key, const struct anchor_id *anchor)
 {
-	int attached;
-	enum ring_state state = lifecycle_classify(key, &attached);
-	/* Looked up after classifying, so a creator that just finished is
-	 * seen whole; a set is only ever removed when it carries our tag. */
-	int shmid = shmget(key, 0, 0);
-	int semid = semget(key, 0, 0);
-	if (semid >= 0 && !lifecycle_semaphores_are_ours(semid))
-		semid = -1;
+	int attached, shmid, semid;
+	/* Only the objects the verdict is about are removed (a set only when
+	 * it carries our tag): never a new ring made under the key since. */
+	enum ring_state state = lifecycle_classify_objects(key, &attached, &shmid, &semid);
 	switch (state) {
 	case RING_ABSENT:
 		return -ENOENT;

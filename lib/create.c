@@ -148,15 +148,13 @@ int lifecycle_mark_ready(int shmid)
  * ours (our magic in the segment, our tag in the semaphore set). */
 static int reclaim(int32_t key)
 {
-	int attached;
-	if (lifecycle_classify(key, &attached) != RING_STALE)
+	int attached, shmid, semid;
+	if (lifecycle_classify_objects(key, &attached, &shmid, &semid) != RING_STALE)
 		return -EEXIST;
 	if (attached)
 		return -EBUSY;
-	int shmid = shmget(key, 0, 0);
-	int semid = semget(key, 0, 0);
-	if (semid >= 0 && !lifecycle_semaphores_are_ours(semid))
-		semid = -1;
+	/* Exactly the objects found stale, not what the key names now: a
+	 * racer that reclaimed first may already be making its new ring. */
 	lifecycle_remove_objects(shmid, semid);
 	return 0;
 }

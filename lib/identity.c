@@ -156,25 +156,34 @@ int lifecycle_peek_identity(int shmid, struct layout_identity *id, struct shmid_
 	return 0;
 }
 
-enum ring_state lifecycle_classify(int32_t key, int *attached)
+/* One look at what @key names; *shmidp and *semidp get the objects the
+ * verdict is about (-1 = none; a semaphore set only when it carries our
+ * tag). */
+static enum ring_state classify_once(int32_t key, int *attached, int *shmidp, int *semidp)
 {
 	struct layout_identity id;
 	struct shmid_ds ds;
 	*attached = 0;
+	*shmidp = -1;
+	*semidp = -1;
 	int shmid = shmget(key, 0, 0);
 	int shm_err = shmid < 0 ? errno : 0;
 	int semid = semget(key, 0, 0);
 	int sem_err = semid < 0 ? errno : 0;
 	if (shm_err == EACCES || sem_err == EACCES)
 		return RING_DENIED;
+	bool sem_ours = semid >= 0 && lifecycle_semaphores_are_ours(semid);
 	if (shmid < 0) {
 		if (semid < 0)
 			return shm_err == ENOENT && sem_err == ENOENT ? RING_ABSENT : RING_FOREIGN;
-		if (!lifecycle_semaphores_are_ours(semid))
+		if (!sem_ours)
 			return RING_FOREIGN;
+		*semidp = semid;
 		*attached = lifecycle_semaphores_in_use(semid);
 		return RING_STALE;
 	}
+	*shmidp = shmid;
+	*semidp = sem_ours ? semid : -1;
 	int rc = lifecycle_peek_identity(shmid, &id, &ds);
 	if (rc == -EACCES)
 		return RING_DENIED;
@@ -183,13 +192,33 @@ enum ring_state lifecycle_classify(int32_t key, int *attached)
 	*attached = ds.shm_nattch > 0 || (semid >= 0 && lifecycle_semaphores_in_use(semid));
 	if (id.layout_version != LAYOUT_VERSION)
 		return RING_OTHER_VERSION;
-	*attached = ds.shm_nattch > 0 || (semid >= 0 && lifecycle_semaphores_in_use(semid));
 	if (id.ready != READY_MARK)
 		return lifecycle_creator_alive(ds.shm_cpid) ? RING_CREATING : RING_STALE;
 	/* The set is made before the ready mark: a creator may have finished
 	 * both since we looked, so look again now that it is ready. */
 	semid = semget(key, 0, 0);
-	if (semid < 0 || semid != id.semid || !lifecycle_semaphores_are_ours(semid))
+	sem_ours = semid >= 0 && lifecycle_semaphores_are_ours(semid);
+	*semidp = sem_ours ? semid : -1;
+	if (semid < 0 || semid != id.semid || !sem_ours)
 		return RING_STALE;
 	return RING_LIVE;
+}
+
+enum ring_state lifecycle_classify_objects(int32_t key, int *attached, int *shmidp, int *semidp)
+{
+	for (int look = 0;; look++) {
+		enum ring_state state = classify_once(key, attached, shmidp, semidp);
+		/* Our set without a segment: a creator makes the segment first,
+		 * so unless one has appeared since we missed it, the set is
+		 * left over. If one has, the creator is at work: look again. */
+		if (state != RING_STALE || *shmidp >= 0 || look == 2 ||
+		    (shmget(key, 0, 0) < 0 && errno == ENOENT))
+			return state;
+	}
+}
+
+enum ring_state lifecycle_classify(int32_t key, int *attached)
+{
+	int shmid, semid;
+	return lifecycle_classify_objects(key, attached, &shmid, &semid);
 }

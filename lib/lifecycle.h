@@ -69,6 +69,11 @@ int lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_opt
 /* Classify @key; for RING_STALE, *attached tells whether any process still
  * maps the segment or holds a role. */
 enum ring_state lifecycle_classify(int32_t key, int *attached);
+/* The same, and the objects the verdict is about (-1 = none; a semaphore
+ * set only when it carries our tag): whoever removes what was judged must
+ * remove exactly these, never what the key names by then (a racer may have
+ * replaced them with a new ring). */
+enum ring_state lifecycle_classify_objects(int32_t key, int *attached, int *shmid, int *semid);
 
 /* The first half of creation, stopping before the ready mark: the tests use
  * it to be a creator that is slow, or dies. Returns the shmid or -errno;

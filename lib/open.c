@@ -246,7 +246,13 @@ int lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_opt
 		if (errno != ENOENT)
 			return -errno;
 		int semid = semget(key, 0, 0);
-		return semid >= 0 && lifecycle_semaphores_are_ours(semid) ? -ESTALE : -ENOENT;
+		if (semid < 0 || !lifecycle_semaphores_are_ours(semid))
+			return -ENOENT;
+		/* Our set but no segment: left over, unless a creator made
+		 * both since we missed the segment (it makes that first). */
+		shmid = shmget(key, 0, 0);
+		if (shmid < 0)
+			return errno == ENOENT ? -ESTALE : -errno;
 	}
 	return lifecycle_open_shmid(shmid, flags, opt, anchor, ringp);
 }

@@ -518,6 +518,71 @@ Test(lifecycle, racing_creators_exactly_one_wins_the_others_get_eexist)
 	}
 }
 
+/* Exits 0 when it reclaimed and created the ring (and it is still the
+ * ring under the key once every racer is done), 1 when it lost. */
+static int race_to_reclaim(void *arg)
+{
+	const struct race_args *a = arg;
+	char c;
+	close(a->gun[1]);
+	CHILD_CHECK(read(a->gun[0], &c, 1) == 0);
+	struct shmring *r;
+	int rc = shmring_create(a->path, SHMRING_WRITER | SHMRING_RECLAIM, NULL, &r);
+	/* A loser sees the winner's ring (-EEXIST), the stale one still
+	 * mapped by another racer's look at it (-EBUSY), or stale remains
+	 * again after its own reclaim (-ESTALE). */
+	if (rc == -EEXIST || rc == -EBUSY || rc == -ESTALE)
+		return 1;
+	if (rc != 0)
+		tr_child_fail(__FILE__, __LINE__, shmring_strerror(rc));
+	CHILD_CHECK(rc == 0);
+	uint8_t msg[16];
+	tr_fill(msg, sizeof(msg), 1, 1);
+	CHILD_CHECK(shmring_send(r, msg, sizeof(msg), SHMRING_NOWAIT) == 0);
+	shmring_close(r);
+	return 0;
+}
+
+Test(lifecycle, racing_reclaimers_at_most_one_wins_and_no_new_ring_is_removed)
+{
+	/* Reclaim looks at the stale remains, then removes what is under the
+	 * key: a racer that reclaimed first and made its new ring meanwhile
+	 * must not lose it to the second racer's removal. */
+	enum { ROUNDS = 25, RACERS = 6 };
+	int won_rounds = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		int32_t key;
+		int shmid, semid;
+		struct race_args a = {.path = make_dead_creator_ring(1, &key, &shmid, &semid)};
+		cr_assert_eq(pipe(a.gun), 0);
+		pid_t pid[RACERS];
+		for (int i = 0; i < RACERS; i++)
+			pid[i] = tr_fork(race_to_reclaim, &a, 20);
+		close(a.gun[1]);
+		close(a.gun[0]);
+		int winners = 0, losers = 0;
+		for (int i = 0; i < RACERS; i++) {
+			int status = tr_wait(pid[i]);
+			winners += status == 0;
+			losers += status == 1;
+		}
+		track_key(key);
+		cr_assert_eq(winners + losers, RACERS, "round %d: a racer failed", round);
+		cr_assert_leq(winners, 1,
+			      "round %d: %d racers each made a ring: a new ring was removed by a "
+			      "racer that reclaimed after it",
+			      round, winners);
+		if (winners == 0)
+			continue;
+		won_rounds++;
+		struct shmring *r;
+		cr_assert_eq(shmring_open(a.path, 0, NULL, &r), 0, "round %d", round);
+		cr_assert_eq(stats_of(r).sent, 1, "round %d: the winner's ring stayed", round);
+		cr_assert_eq(shmring_destroy(r), 0);
+	}
+	cr_assert_gt(won_rounds, 0, "some round had a winner");
+}
+
 /* ---------------------------------------------------------------------- */
 /* Opening what is not there, or not this anchor's                        */
 
@@ -923,12 +988,67 @@ Test(lifecycle, many_openers_wait_for_a_slow_creator_and_all_exchange)
 	shmring_close(r);
 }
 
+/* Open as soon as the key names anything: exits 0 when the open worked,
+ * 2 when the ring never appeared, else 3 (with the code on stderr). */
+static int open_as_soon_as_it_appears(void *arg)
+{
+	const struct race_args *a = arg;
+	char c;
+	close(a->gun[1]);
+	CHILD_CHECK(read(a->gun[0], &c, 1) == 0);
+	struct shmring_options opt = {.ready_timeout_ms = 5000};
+	double end = tr_now_ms() + 5000;
+	int rc;
+	struct shmring *r;
+	while ((rc = shmring_open(a->path, SHMRING_READER, &opt, &r)) == -ENOENT)
+		if (tr_now_ms() > end)
+			return 2;
+	if (rc != 0) {
+		tr_child_fail(__FILE__, __LINE__, shmring_strerror(rc));
+		return 3;
+	}
+	shmring_close(r);
+	return 0;
+}
+
+Test(lifecycle, openers_racing_a_real_creator_never_see_a_half_made_ring)
+{
+	/* The openers are already knocking when shmring_create() starts: each
+	 * meets the ring at whatever step the creator is at (no segment yet,
+	 * a zero segment, a set not yet initialised, no ready mark) and must
+	 * either see nothing yet (-ENOENT, and try again) or open it. */
+	enum { ROUNDS = 30, OPENERS = 4 };
+	for (int round = 0; round < ROUNDS; round++) {
+		int32_t key;
+		struct anchor_id aid;
+		struct race_args a = {.path = free_anchor(&key, &aid)};
+		cr_assert_eq(pipe(a.gun), 0);
+		pid_t pid[OPENERS];
+		for (int i = 0; i < OPENERS; i++)
+			pid[i] = tr_fork(open_as_soon_as_it_appears, &a, 20);
+		close(a.gun[1]);
+		close(a.gun[0]);
+		usleep((useconds_t)(round % 5) * 100);
+		struct shmring *r;
+		int rc = shmring_create(a.path, 0, NULL, &r);
+		cr_assert_eq(rc, 0, "round %d: create: %s", round, shmring_strerror(rc));
+		tr_track_ring(r);
+		for (int i = 0; i < OPENERS; i++) {
+			int status = tr_wait(pid[i]);
+			cr_assert_eq(status, 0, "round %d: opener %d %s", round, i,
+				     status == 2 ? "never saw the ring" : "got an error");
+		}
+		cr_assert_eq(shmring_destroy(r), 0);
+	}
+}
+
 /* ---------------------------------------------------------------------- */
 /* Destroying and removing                                                */
 
 struct blocked_args {
 	const char *path;
 	int report; /* pipe: the child writes the time its call returned */
+	bool writer; /* lock_wait_until_destroyed: which side */
 };
 
 static int recv_until_destroyed(void *arg)
@@ -977,7 +1097,7 @@ static double destroy_under_sleeper(int (*fn)(void *), bool writer_side)
 	struct shmring_stats st = stats_of(admin);
 	int fds[2];
 	cr_assert_eq(pipe(fds), 0);
-	struct blocked_args a = {path, fds[1]};
+	struct blocked_args a = {path, fds[1], false};
 	pid_t pid = tr_fork(fn, &a, 20);
 	close(fds[1]);
 
@@ -1011,6 +1131,77 @@ Test(lifecycle, destroy_wakes_a_writer_blocked_in_send_on_a_full_ring_with_eidrm
 {
 	double took = destroy_under_sleeper(send_until_destroyed, true);
 	cr_assert_lt(took, 1000, "the writer came back %.0f ms after destroy", took);
+}
+
+/* Block on a side's lock (held by the parent's peek or reservation), in a
+ * timed call much longer than the test waits: it must end with -EIDRM. */
+static int lock_wait_until_destroyed(void *arg)
+{
+	const struct blocked_args *a = arg;
+	bool writer = a->writer;
+	struct shmring *h;
+	CHILD_CHECK(shmring_open(a->path, writer ? SHMRING_WRITER : SHMRING_READER, NULL, &h) == 0);
+	uint8_t buf[64] = {0};
+	size_t len = sizeof(buf);
+	int rc =
+	    writer ? shmring_send(h, buf, sizeof(buf), 15000) : shmring_recv(h, buf, &len, 15000);
+	double t = tr_now_ms();
+	CHILD_CHECK(write(a->report, &t, sizeof(t)) == sizeof(t));
+	if (rc != -EIDRM)
+		tr_child_fail(__FILE__, __LINE__, shmring_strerror(rc));
+	CHILD_CHECK(rc == -EIDRM);
+	shmring_close(h);
+	return 0;
+}
+
+static void destroy_under_lock_waiter(bool writer)
+{
+	const char *path;
+	struct shmring *admin = tr_create(0, 4096, 500, &path);
+	struct shmring *holder;
+	cr_assert_eq(shmring_open(path, SHMRING_READER | SHMRING_WRITER, NULL, &holder), 0);
+	void *slot;
+	const void *msg;
+	size_t len;
+	if (writer) {
+		cr_assert_eq(shmring_reserve(holder, 100, &slot, SHMRING_NOWAIT), 0);
+	} else {
+		uint8_t m[16] = "held";
+		cr_assert_eq(shmring_send(holder, m, sizeof(m), SHMRING_NOWAIT), 0);
+		cr_assert_eq(shmring_peek(holder, &msg, &len, SHMRING_NOWAIT), 1);
+	}
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	struct blocked_args a = {path, fds[1], writer};
+	pid_t pid = tr_fork(lock_wait_until_destroyed, &a, 20);
+	close(fds[1]);
+	usleep(300 * 1000); /* opened, and asleep on the lock */
+	cr_assert(still_running(pid), "the child returned before the destroy");
+
+	double t0 = tr_now_ms();
+	cr_assert_eq(shmring_destroy(admin), 0);
+	struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+	cr_assert_eq(poll(&pfd, 1, 5000), 1, "the blocked call never returned");
+	double t1;
+	cr_assert_eq(read(fds[0], &t1, sizeof(t1)), (ssize_t)sizeof(t1));
+	close(fds[0]);
+	cr_assert_eq(tr_wait(pid), 0, "the call blocked on the lock must return -EIDRM");
+	cr_assert_lt(t1 - t0, 1000, "it came back %.0f ms after destroy", t1 - t0);
+	if (writer)
+		cr_assert_eq(shmring_commit(holder, 100), -EIDRM, "the holder hears of it too");
+	else
+		cr_assert_eq(shmring_release(holder), 0);
+	shmring_close(holder);
+}
+
+Test(lifecycle, destroy_wakes_a_reader_blocked_on_the_readers_lock_with_eidrm)
+{
+	destroy_under_lock_waiter(false);
+}
+
+Test(lifecycle, destroy_wakes_a_writer_blocked_on_the_writers_lock_with_eidrm)
+{
+	destroy_under_lock_waiter(true);
 }
 
 Test(lifecycle, after_destroy_open_is_enoent_and_neither_object_exists)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sem.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1558,4 +1559,234 @@ Test(peers, writer_opened_after_the_readers_left_buffers_instead_of_epipe)
 	cr_assert_eq(shmring_send(wr, buf, sizeof(buf), 100), -EPIPE);
 	shmring_close(wr);
 	shmring_close(admin);
+}
+
+/* ---------------------------------------------------------------------- */
+/* 6. What the kernel undoes when a peer dies                              */
+
+/* SEM_UNDO belongs on locks and role counts only (layout.h): a peer that
+ * posted wake-up tokens and is then killed must give back its role, its
+ * lock and the one token it owes for its death (which wakes a sleeper),
+ * and nothing else. An undo on a token post would take those tokens back
+ * at its death: the kernel would leave the wake-up semaphore one lower
+ * per post (down to 0), and the sleeper would never hear of the death. */
+
+static bool wait_sleeping(const uint32_t *flag, int timeout_ms)
+{
+	double end = tr_now_ms() + timeout_ms;
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE))
+		if (tr_now_ms() > end)
+			return false;
+		else
+			usleep(200);
+	return true;
+}
+
+/* Writer: p->count times, wait until the parent's reader sleeps, then send
+ * (so the send posts a token); say so, stay until killed. */
+static int writer_wakes_sleeper_then_hangs(void *arg)
+{
+	struct peer *p = arg;
+	struct shmring *w;
+	CHILD_CHECK(child_open(p, &w) == 0);
+	uint8_t buf[64];
+	for (uint32_t i = 0; i < p->count; i++) {
+		CHILD_CHECK(wait_sleeping(&w->hdr->cons_wait.sleeping, 5000));
+		usleep(2000); /* from the flag into semop */
+		tr_fill(buf, sizeof(buf), p->who, i);
+		CHILD_CHECK(shmring_send(w, buf, sizeof(buf), 5000) == 0);
+	}
+	child_ready(p);
+	for (;;)
+		pause();
+}
+
+/* Reader: p->count times, wait until the parent's writer sleeps on the
+ * full ring, then take a message (which posts a token); say so, stay. */
+static int reader_wakes_sleeper_then_hangs(void *arg)
+{
+	struct peer *p = arg;
+	struct shmring *r;
+	CHILD_CHECK(child_open(p, &r) == 0);
+	child_ready(p);
+	CHILD_CHECK(child_go(p)); /* the ring is full */
+	uint8_t buf[1024];
+	for (uint32_t i = 0; i < p->count; i++) {
+		CHILD_CHECK(wait_sleeping(&r->hdr->prod_wait.sleeping, 5000));
+		usleep(2000);
+		size_t len = sizeof(buf);
+		CHILD_CHECK(shmring_recv(r, buf, &len, 5000) == 1);
+	}
+	child_ready(p);
+	for (;;)
+		pause();
+}
+
+struct sem_values {
+	int lock, role, wake;
+};
+
+static struct sem_values sem_values_of(int semid, int lock, int role, int wake)
+{
+	struct sem_values v = {semctl(semid, lock, GETVAL), semctl(semid, role, GETVAL),
+			       semctl(semid, wake, GETVAL)};
+	cr_assert(v.lock >= 0 && v.role >= 0 && v.wake >= 0, "GETVAL: %s", strerror(errno));
+	return v;
+}
+
+static void killed_writer_undoes_only_role_lock_and_debt(unsigned mode)
+{
+	enum { WAKES = 5 };
+	const char *path;
+	struct shmring *admin = tr_create(0, 0, 0, &path);
+	int semid = stats_of(admin).semid;
+	struct shmring *rd;
+	cr_assert_eq(shmring_open(path, SHMRING_READER, NULL, &rd), 0);
+	int ready[2];
+	make_pipe(ready);
+	struct peer w = new_peer(path, SHMRING_WRITER | mode);
+	w.ready = ready[1];
+	w.count = WAKES;
+	pid_t pid = tr_fork(writer_wakes_sleeper_then_hangs, &w, 30);
+	for (uint32_t i = 0; i < WAKES; i++)
+		expect_message(rd, 1, i, 5000); /* asleep each time the writer sends */
+	cr_assert(await(ready[0], 10000), "writer did not finish");
+
+	struct sem_values before = sem_values_of(semid, SEM_PLOCK, SEM_WRITERS, SEM_DATA);
+	cr_assert_eq(before.role, 1);
+	cr_assert_eq(before.lock, mode == EXCL ? 0 : 1, "the writers' lock");
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(tr_wait(pid), 128 + SIGKILL);
+	struct sem_values after = sem_values_of(semid, SEM_PLOCK, SEM_WRITERS, SEM_DATA);
+	cr_assert_eq(after.role, 0, "the kernel took the dead writer off the count");
+	cr_assert_eq(after.lock, 1, "the writers' lock is free");
+	cr_assert_eq(after.wake, before.wake + 1,
+		     "the dead writer's undo must add exactly its one wake-up token "
+		     "(%d before, %d after, %d tokens posted while it lived)",
+		     before.wake, after.wake, WAKES);
+	cr_assert_eq(recv_rc(rd, 1000), 0, "and that token tells the reader: end of stream");
+	close_pipe(ready);
+	shmring_close(rd);
+	shmring_close(admin);
+}
+
+Test(peers, killed_writer_gives_back_its_role_its_lock_and_one_token_nothing_it_posted_shared)
+{
+	killed_writer_undoes_only_role_lock_and_debt(SHARED);
+}
+
+Test(peers, killed_writer_gives_back_its_role_its_lock_and_one_token_nothing_it_posted_exclusive)
+{
+	killed_writer_undoes_only_role_lock_and_debt(EXCL);
+}
+
+static void killed_reader_undoes_only_role_lock_and_debt(unsigned mode)
+{
+	enum { WAKES = 5, LEN = 500 };
+	const char *path;
+	struct shmring *admin = tr_create(0, 4096, LEN, &path);
+	int semid = stats_of(admin).semid;
+	struct shmring *wr;
+	cr_assert_eq(shmring_open(path, SHMRING_WRITER, NULL, &wr), 0);
+	int ready[2], go[2];
+	make_pipe(ready);
+	make_pipe(go);
+	struct peer r = new_peer(path, SHMRING_READER | mode);
+	r.ready = ready[1];
+	r.go = go[0];
+	r.count = WAKES;
+	pid_t pid = tr_fork(reader_wakes_sleeper_then_hangs, &r, 30);
+	cr_assert(await(ready[0], 10000), "reader did not attach");
+	unsigned n = fill(wr, LEN, 1);
+	note(go[1]);
+	uint8_t buf[LEN];
+	for (uint32_t i = 0; i < WAKES; i++) {
+		tr_fill(buf, LEN, 1, n + i);
+		int rc = shmring_send(wr, buf, LEN, 5000); /* asleep until the reader takes one */
+		cr_assert_eq(rc, 0, "send %u: %s", i, shmring_strerror(rc));
+	}
+	cr_assert(await(ready[0], 10000), "reader did not finish");
+
+	struct sem_values before = sem_values_of(semid, SEM_CLOCK, SEM_READERS, SEM_SPACE);
+	cr_assert_eq(before.role, 1);
+	cr_assert_eq(before.lock, mode == EXCL ? 0 : 1, "the readers' lock");
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(tr_wait(pid), 128 + SIGKILL);
+	struct sem_values after = sem_values_of(semid, SEM_CLOCK, SEM_READERS, SEM_SPACE);
+	cr_assert_eq(after.role, 0, "the kernel took the dead reader off the count");
+	cr_assert_eq(after.lock, 1, "the readers' lock is free");
+	cr_assert_eq(after.wake, before.wake + 1,
+		     "the dead reader's undo must add exactly its one wake-up token "
+		     "(%d before, %d after, %d tokens posted while it lived)",
+		     before.wake, after.wake, WAKES);
+	tr_fill(buf, LEN, 1, n + WAKES);
+	cr_assert_eq(shmring_send(wr, buf, LEN, 1000), -EPIPE, "and the writer hears of it");
+	close_pipe(ready);
+	close_pipe(go);
+	shmring_close(wr);
+	shmring_close(admin);
+}
+
+Test(peers, killed_reader_gives_back_its_role_its_lock_and_one_token_nothing_it_posted_shared)
+{
+	killed_reader_undoes_only_role_lock_and_debt(SHARED);
+}
+
+Test(peers, killed_reader_gives_back_its_role_its_lock_and_one_token_nothing_it_posted_exclusive)
+{
+	killed_reader_undoes_only_role_lock_and_debt(EXCL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* 7. Sleeping, not spinning                                               */
+
+static double thread_cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* A reader on an empty ring and a writer on a full one, each with its peer
+ * attached, wait 500 ms: asleep in the kernel, so a few milliseconds of CPU
+ * at most (the bounded spin before sleeping is microseconds). */
+static void idle_waits_use_no_cpu(unsigned mode)
+{
+	enum { WAIT_MS = 500, LEN = 500 };
+	const char *path;
+	struct shmring *admin = tr_create(0, 4096, LEN, &path);
+	struct shmring *rd, *wr;
+	cr_assert_eq(shmring_open(path, SHMRING_READER | mode, NULL, &rd), 0);
+	cr_assert_eq(shmring_open(path, SHMRING_WRITER | mode, NULL, &wr), 0);
+
+	uint8_t buf[LEN];
+	size_t len = sizeof(buf);
+	double cpu0 = thread_cpu_ms(), t0 = tr_now_ms();
+	cr_assert_eq(shmring_recv(rd, buf, &len, WAIT_MS), -ETIMEDOUT);
+	double cpu = thread_cpu_ms() - cpu0, waited = tr_now_ms() - t0;
+	cr_log_info("idle reader: %.2f ms CPU in %.0f ms", cpu, waited);
+	cr_assert_lt(cpu, 25.0, "an idle reader used %.1f ms of CPU in %.0f ms", cpu, waited);
+
+	fill(wr, LEN, 1);
+	tr_fill(buf, LEN, 1, 0);
+	cpu0 = thread_cpu_ms();
+	t0 = tr_now_ms();
+	cr_assert_eq(shmring_send(wr, buf, LEN, WAIT_MS), -ETIMEDOUT);
+	cpu = thread_cpu_ms() - cpu0;
+	waited = tr_now_ms() - t0;
+	cr_log_info("idle writer: %.2f ms CPU in %.0f ms", cpu, waited);
+	cr_assert_lt(cpu, 25.0, "an idle writer used %.1f ms of CPU in %.0f ms", cpu, waited);
+	shmring_close(wr);
+	shmring_close(rd);
+	shmring_close(admin);
+}
+
+Test(peers, idle_reader_and_idle_writer_sleep_in_the_kernel_without_cpu_shared)
+{
+	idle_waits_use_no_cpu(SHARED);
+}
+
+Test(peers, idle_reader_and_idle_writer_sleep_in_the_kernel_without_cpu_exclusive)
+{
+	idle_waits_use_no_cpu(EXCL);
 }
