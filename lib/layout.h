@@ -110,7 +110,11 @@
  * No semaphore counts data, space or bytes, so none nears SEMVMX (32767).
  * Only the lock holder of a side ever sleeps on that side's wake-up
  * semaphore, so a token is posted only when the flag in prod_wait/cons_wait
- * says someone sleeps (taken with an atomic exchange: one token per sleep).
+ * says someone sleeps (taken with an atomic exchange: one token per sleep),
+ * and only when no token is pending (a wait-for-zero in the same semop): a
+ * sleeper that gave up just as a waker claimed its flag leaves one token
+ * behind, and leftovers never add up. Posted tokens are thus 0 or 1; the
+ * kernel's undo adds one per peer that died.
  *
  * Peers that die: attaching as a writer does, in one semop, SEM_WRITERS +1
  * (undo) and SEM_DATA +1 then -1 (the -1 with undo). The value is unchanged,

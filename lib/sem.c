@@ -61,9 +61,15 @@ int sem_unlock(int semid, unsigned short idx)
 
 int sem_post(int semid, unsigned short idx)
 {
-	struct sembuf op = {idx, 1, 0};
+	/* Wait-for-zero without waiting, then +1, in one semop: the token is
+	 * posted only when none is pending. A sleeper that withdrew after a
+	 * waker had claimed its flag leaves that waker's token behind; with
+	 * this, such leftovers cannot pile up towards SEMVMX. A pending token
+	 * already wakes the next sleeper, which then looks at the ring again. */
+	struct sembuf ops[2] = {{idx, 0, IPC_NOWAIT}, {idx, 1, 0}};
 	struct deadline dl = {.kind = DEADLINE_FOREVER};
-	return sem_run(semid, &op, 1, &dl);
+	int rc = sem_run(semid, ops, 2, &dl);
+	return rc == -EAGAIN ? 0 : rc;
 }
 
 int sem_wait_token(int semid, unsigned short idx, const struct deadline *dl)

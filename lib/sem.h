@@ -20,7 +20,7 @@ int sem_run(int semid, struct sembuf *ops, unsigned n, const struct deadline *dl
 int sem_lock(int semid, unsigned short idx, const struct deadline *dl);
 int sem_unlock(int semid, unsigned short idx);
 
-/* Post one wake-up token (no undo). */
+/* Post one wake-up token (no undo), unless one is pending already. */
 int sem_post(int semid, unsigned short idx);
 
 /* Wait for one wake-up token. */
