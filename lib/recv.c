@@ -57,13 +57,11 @@ static int reader_begin(struct shmring *r, struct deadline *dl, int timeout_ms)
 	deadline_init(dl, timeout_ms);
 	if (r->clock_held)
 		return 0;
-	if (dl->kind != DEADLINE_NOWAIT)
-		lock_spin(&r->hdr->clock_hint.busy);
-	rc = sem_lock(r->semid, SEM_CLOCK, dl);
+	struct sembuf lock = {SEM_CLOCK, -1, SEM_UNDO};
+	rc = lock_side(r->semid, &lock, 1, &r->hdr->clock_hint.busy, dl);
 	if (rc < 0)
 		return rc;
 	r->clock_held = true;
-	lock_hint_set(&r->hdr->clock_hint.busy);
 	rc = reader_adopt(r);
 	if (rc < 0)
 		reader_leave(r);

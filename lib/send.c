@@ -50,13 +50,9 @@ static int lock_shared_writer(struct shmring *r, const struct deadline *dl)
 			{SEM_READERS, 1, 0},
 		};
 		unsigned nops = readers_expected(r) ? 3 : 1;
-		if (dl->kind != DEADLINE_NOWAIT)
-			lock_spin(&r->hdr->plock_hint.busy);
-		int rc = sem_run(r->semid, ops, nops, dl);
-		if (rc == 0) {
-			lock_hint_set(&r->hdr->plock_hint.busy);
+		int rc = lock_side(r->semid, ops, nops, &r->hdr->plock_hint.busy, dl);
+		if (rc == 0)
 			return 0;
-		}
 		if (rc != -EAGAIN && rc != -ETIMEDOUT)
 			return rc;
 		int gone = readers_gone(r);

@@ -22,6 +22,7 @@
 #include "wait.h"
 
 #include <errno.h>
+#include <sched.h>
 
 #include "fence.h"
 #include "ring.h"
@@ -35,11 +36,19 @@
  * one batch, a microsecond or so; longer means its holder was preempted. */
 #define LOCK_SPIN_POLLS 1000
 
+/* Attempts to take a lock without queueing before queueing for it. */
+#define LOCK_TRIES 8
+
 /* A writer that spins for room waits for 1/SPACE_HYSTERESIS of the ring. */
 #define SPACE_HYSTERESIS 4
 
 /* Longest sleep when membarrier is missing (see announce()). */
 #define BACKSTOP_SLICE_MS 2
+
+/* One poll of a spin loop: a pause, and every SPIN_YIELD_EVERY polls a
+ * sched_yield(), so a spinner that shares its CPU with the peer it waits
+ * for (more processes than CPUs) lets that peer run. */
+#define SPIN_YIELD_EVERY 16
 
 static inline void cpu_relax(void)
 {
@@ -48,6 +57,14 @@ static inline void cpu_relax(void)
 #elif defined(__aarch64__)
 	__asm__ __volatile__("yield" ::: "memory");
 #endif
+}
+
+static inline void spin_poll(int i)
+{
+	if (i % SPIN_YIELD_EVERY == SPIN_YIELD_EVERY - 1)
+		sched_yield();
+	else
+		cpu_relax();
 }
 
 bool readers_expected(const struct shmring *r)
@@ -116,16 +133,34 @@ static const struct deadline *announce(uint32_t *flag, const struct deadline *dl
 	return slice;
 }
 
-void lock_spin(const uint32_t *busy)
+static void lock_spin(const uint32_t *busy)
 {
 	for (int i = 0; i < LOCK_SPIN_POLLS && shm_load_relaxed(busy); i++)
-		cpu_relax();
+		spin_poll(i);
 }
 
-void lock_hint_set(uint32_t *busy)
+int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
+	      const struct deadline *dl)
 {
-	/* Relaxed: a hint orders nothing; the semaphore is the lock. */
-	shm_store_relaxed(busy, 1);
+	int rc = -EAGAIN;
+	if (dl->kind != DEADLINE_NOWAIT) {
+		static const struct deadline nowait = {.kind = DEADLINE_NOWAIT};
+		struct sembuf try_ops[SEM_COUNT];
+		for (int t = 0; t < LOCK_TRIES && rc == -EAGAIN; t++) {
+			if (dl->kind == DEADLINE_TIMED && deadline_expired(dl))
+				break;
+			lock_spin(busy);
+			__builtin_memcpy(try_ops, ops, nops * sizeof(*ops));
+			rc = sem_run(semid, try_ops, nops, &nowait);
+		}
+	}
+	/* Queue in the kernel; this also gives the caller's own verdict on an
+	 * operation it marked IPC_NOWAIT. */
+	if (rc == -EAGAIN)
+		rc = sem_run(semid, ops, nops, dl);
+	if (rc == 0)
+		shm_store_relaxed(busy, 1); /* relaxed: a hint orders nothing */
+	return rc;
 }
 
 void lock_hint_clear(uint32_t *busy)
@@ -169,7 +204,7 @@ int wait_for_data(struct shmring *r, const struct deadline *dl)
 			__builtin_prefetch(after);
 			if (data_ready(r))
 				return 0;
-			cpu_relax();
+			spin_poll(i);
 		}
 	}
 	for (;;) {
@@ -220,7 +255,7 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 		for (int i = 0; i < SPIN_POLLS; i++) {
 			if (space_ready(r, plenty))
 				return 0;
-			cpu_relax();
+			spin_poll(i);
 		}
 		if (space_ready(r, need))
 			return 0;

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "handle.h"
+#include "sem.h"
 
 /* Results besides 0 and -errno. */
 #define WAIT_END_OF_STREAM 1
@@ -25,13 +26,20 @@ int wait_for_data(struct shmring *r, const struct deadline *dl);
  */
 int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl);
 
-/* Before a shared handle takes its side's lock, unless it must not wait:
- * spin a bounded while as long as the hint says another shared handle
- * holds it (layout.h, LOCK
- * HINTS). The hint is set after the lock is taken and cleared before it is
- * given back. */
-void lock_spin(const uint32_t *busy);
-void lock_hint_set(uint32_t *busy);
+/*
+ * A shared handle takes its side's lock: run @ops (ops[0] is the lock's P,
+ * with SEM_UNDO; the others go with it atomically) as @dl allows, and set
+ * the side's hint @busy (layout.h, LOCK HINTS). Returns what sem_run()
+ * returns. Unless @dl is NOWAIT, it first tries a few times without
+ * queueing, spinning on the hint in between: the kernel hands a released
+ * semaphore to the process queued first even when that one is not
+ * running, and every other writer then waits for it to be scheduled (a
+ * lock convoy). A process that is running takes the lock instead.
+ */
+int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
+	      const struct deadline *dl);
+
+/* Clear the hint, right before giving the lock back. */
 void lock_hint_clear(uint32_t *busy);
 
 /* After publishing: wake the other side's lock holder if it sleeps. */
