@@ -45,9 +45,14 @@
 /* Longest sleep when membarrier is missing (see announce()). */
 #define BACKSTOP_SLICE_MS 2
 
-/* One poll of a spin loop: a pause, and every SPIN_YIELD_EVERY polls a
- * sched_yield(), so a spinner that shares its CPU with the peer it waits
- * for (more processes than CPUs) lets that peer run. */
+/* One poll of a spin loop: a pause (about 10 ns), and a sched_yield()
+ * every SPIN_YIELD_EVERY polls, so a spinner that shares its CPU with the
+ * peer it waits for (more processes than CPUs) lets that peer run. Waits
+ * for data or room start yielding after SPIN_YIELD_AFTER polls only, so a
+ * short wait, such as a round trip between two busy processes, never
+ * yields; waits on a lock hint yield at once (their holder may be the
+ * process that shares our CPU). */
+#define SPIN_YIELD_AFTER 128
 #define SPIN_YIELD_EVERY 16
 
 static inline void cpu_relax(void)
@@ -59,9 +64,9 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static inline void spin_poll(int i)
+static inline void spin_poll(int i, int yield_after)
 {
-	if (i % SPIN_YIELD_EVERY == SPIN_YIELD_EVERY - 1)
+	if (i >= yield_after && i % SPIN_YIELD_EVERY == SPIN_YIELD_EVERY - 1)
 		sched_yield();
 	else
 		cpu_relax();
@@ -136,7 +141,7 @@ static const struct deadline *announce(uint32_t *flag, const struct deadline *dl
 static void lock_spin(const uint32_t *busy)
 {
 	for (int i = 0; i < LOCK_SPIN_POLLS && shm_load_relaxed(busy); i++)
-		spin_poll(i);
+		spin_poll(i, 0);
 }
 
 int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
@@ -204,7 +209,7 @@ int wait_for_data(struct shmring *r, const struct deadline *dl)
 			__builtin_prefetch(after);
 			if (data_ready(r))
 				return 0;
-			spin_poll(i);
+			spin_poll(i, SPIN_YIELD_AFTER);
 		}
 	}
 	for (;;) {
@@ -255,7 +260,7 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 		for (int i = 0; i < SPIN_POLLS; i++) {
 			if (space_ready(r, plenty))
 				return 0;
-			spin_poll(i);
+			spin_poll(i, SPIN_YIELD_AFTER);
 		}
 		if (space_ready(r, need))
 			return 0;
