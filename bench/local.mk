@@ -29,6 +29,12 @@ if HAVE_BOOST_IPC
 bench_shmring_bench_SOURCES += bench/t_boost.c bench/boost_mq.cpp bench/boost_mq.h
 endif
 
+# shmring-ceiling: the same payload moved between two processes through
+# bare shared memory, no library: the machine's own limit (ceiling.c).
+noinst_PROGRAMS += bench/shmring-ceiling
+bench_shmring_ceiling_SOURCES = bench/ceiling.c bench/bench.h bench/util.c \
+	bench/payload.c bench/payload.h
+
 TESTS += bench/tiny-run.sh
 EXTRA_DIST += bench/tiny-run.sh
 CLEANFILES += bench/results/bench.csv bench/results/bench.png
