@@ -181,23 +181,35 @@ static int recv_batch(struct shmring *r, struct iovec *msgs, unsigned n, int tim
 }
 
 /* The common case, kept short: an exclusive reader and a message already
- * known to be published. Returns 1, or 0 to go the general way. */
-static int recv_fast(struct shmring *r, void *buf, size_t *len)
+ * known to be published. Fills *rec and returns true, or false for the
+ * general way (which reports a bad record, or skips the padding). */
+static bool fast_message(struct shmring *r, struct ring_record *rec)
 {
-	struct ring_record rec;
 	if (!r->clock_held || handle_is_shared(r) || r->peeked || r->tail_seen == r->head ||
 	    ring_destroyed(r))
-		return 0;
-	if (ring_read_record(r->data, r->capacity, r->max_msg, r->head_off, r->tail_seen - r->head,
-			     &rec) < 0 ||
-	    rec.tag != TAG_MSG || rec.len > *len)
-		return 0; /* the general path reports it */
+		return false;
+	return ring_read_record(r->data, r->capacity, r->max_msg, r->head_off,
+				r->tail_seen - r->head, rec) == 0 &&
+	       rec->tag == TAG_MSG;
+}
+
+/* The cursor past the message fast_message() found. */
+static struct cursor fast_next(const struct shmring *r, const struct ring_record *rec)
+{
+	struct cursor c = head_cursor(r);
+	cursor_skip(r, &c, rec->size);
+	return c;
+}
+
+static bool recv_fast(struct shmring *r, void *buf, size_t *len)
+{
+	struct ring_record rec;
+	if (!fast_message(r, &rec) || rec.len > *len)
+		return false;
 	memcpy(buf, r->data + rec.offset, rec.len);
 	*len = rec.len;
-	struct cursor c = head_cursor(r);
-	cursor_skip(r, &c, rec.size);
-	publish_head(r, c, 1);
-	return 1;
+	publish_head(r, fast_next(r, &rec), 1);
+	return true;
 }
 
 int shmring_recv(struct shmring *r, void *buf, size_t *len, int timeout_ms)
@@ -218,21 +230,14 @@ int shmring_recv_burst(struct shmring *r, struct iovec *msgs, unsigned int n, in
 	return recv_batch(r, msgs, n, timeout_ms);
 }
 
-/* As recv_fast, for a peek: hand out a message already known published. */
 static bool peek_fast(struct shmring *r, const void **msg, size_t *len)
 {
 	struct ring_record rec;
-	if (!r->clock_held || handle_is_shared(r) || r->peeked || r->tail_seen == r->head ||
-	    ring_destroyed(r))
+	if (!fast_message(r, &rec))
 		return false;
-	if (ring_read_record(r->data, r->capacity, r->max_msg, r->head_off, r->tail_seen - r->head,
-			     &rec) < 0 ||
-	    rec.tag != TAG_MSG)
-		return false; /* the general path reports it, or skips the padding */
 	*msg = r->data + rec.offset;
 	*len = rec.len;
-	struct cursor c = head_cursor(r);
-	cursor_skip(r, &c, rec.size);
+	struct cursor c = fast_next(r, &rec);
 	r->peek_next = c.index;
 	r->peek_next_off = c.off;
 	r->peeked = true;

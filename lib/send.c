@@ -233,22 +233,31 @@ static int send_batch(struct shmring *r, const struct iovec *msgs, unsigned n, b
 	return note_epipe(r, rc);
 }
 
-/* The common case, kept short: an exclusive writer, one message that fits
- * before the end of the area, in room already known to be free. Anything
- * else (or any doubt) goes the general way. */
-static bool send_fast(struct shmring *r, const void *msg, size_t len)
+/* The common case, kept short: an exclusive writer, one message of @len
+ * bytes that fits before the end of the area, in room already known to be
+ * free. Claims the record's turn at the readers' check and returns true,
+ * or false for the general way (or any doubt). Always inlined: as a call,
+ * zero-copy streaming of 8-byte messages ran at a quarter of the speed. */
+static inline __attribute__((always_inline)) bool fast_room(struct shmring *r, size_t len)
 {
 	uint64_t size = layout_record_size(len);
 	if (!r->plock_held || handle_is_shared(r) || r->reserved || len == 0 ||
-	    len > r->max_msg || !msg || ring_destroyed(r))
+	    len > r->max_msg || ring_destroyed(r))
 		return false;
 	if (size > r->capacity - r->tail_off || size > r->capacity - (r->tail - r->head_seen) ||
 	    r->since_reader_check + 1 >= READER_CHECK_INTERVAL)
 		return false;
 	r->since_reader_check++;
+	return true;
+}
+
+static bool send_fast(struct shmring *r, const void *msg, size_t len)
+{
+	if (!msg || !fast_room(r, len))
+		return false;
 	ring_put_header(r->data, r->tail_off, (uint32_t)len, TAG_MSG);
 	memcpy(r->data + r->tail_off + RECORD_HEADER, msg, len);
-	publish_tail(r, size, 1);
+	publish_tail(r, layout_record_size(len), 1);
 	return true;
 }
 
@@ -272,17 +281,10 @@ int shmring_send_burst(struct shmring *r, const struct iovec *msgs, unsigned int
 	return send_batch(r, msgs, n, false, timeout_ms);
 }
 
-/* As send_fast, for a reservation: room known to be free before the end. */
 static bool reserve_fast(struct shmring *r, size_t len, void **buf)
 {
-	uint64_t size = layout_record_size(len);
-	if (!r->plock_held || handle_is_shared(r) || r->reserved || len == 0 ||
-	    len > r->max_msg || !buf || ring_destroyed(r))
+	if (!buf || !fast_room(r, len))
 		return false;
-	if (size > r->capacity - r->tail_off || size > r->capacity - (r->tail - r->head_seen) ||
-	    r->since_reader_check + 1 >= READER_CHECK_INTERVAL)
-		return false;
-	r->since_reader_check++;
 	r->reserve_at = r->tail;
 	r->reserve_off = r->tail_off;
 	r->reserve_len = len;

@@ -463,6 +463,22 @@ struct race_args {
 	const char *path;
 };
 
+/* Fork @n children running fn(a), each waiting for the starting gun at
+ * its first read of a->gun[0]; the pipe is made here. */
+static void racers_fork(struct race_args *a, int (*fn)(void *), int n, pid_t *pids)
+{
+	cr_assert_eq(pipe(a->gun), 0);
+	for (int i = 0; i < n; i++)
+		pids[i] = tr_fork(fn, a, 20);
+}
+
+/* Fire the gun: every racer's read sees EOF at once. */
+static void racers_go(struct race_args *a)
+{
+	close(a->gun[1]);
+	close(a->gun[0]);
+}
+
 /* Exits 0 when it created the ring, 1 on -EEXIST. */
 static int race_to_create(void *arg)
 {
@@ -493,12 +509,9 @@ Test(lifecycle, racing_creators_exactly_one_wins_the_others_get_eexist)
 		int32_t key;
 		struct anchor_id aid;
 		struct race_args a = {.path = free_anchor(&key, &aid)};
-		cr_assert_eq(pipe(a.gun), 0);
 		pid_t pid[RACERS];
-		for (int i = 0; i < RACERS; i++)
-			pid[i] = tr_fork(race_to_create, &a, 20);
-		close(a.gun[1]);
-		close(a.gun[0]);
+		racers_fork(&a, race_to_create, RACERS, pid);
+		racers_go(&a);
 		int winners = 0, losers = 0;
 		for (int i = 0; i < RACERS; i++) {
 			int status = tr_wait(pid[i]);
@@ -554,12 +567,9 @@ Test(lifecycle, racing_reclaimers_at_most_one_wins_and_no_new_ring_is_removed)
 		int32_t key;
 		int shmid, semid;
 		struct race_args a = {.path = make_dead_creator_ring(1, &key, &shmid, &semid)};
-		cr_assert_eq(pipe(a.gun), 0);
 		pid_t pid[RACERS];
-		for (int i = 0; i < RACERS; i++)
-			pid[i] = tr_fork(race_to_reclaim, &a, 20);
-		close(a.gun[1]);
-		close(a.gun[0]);
+		racers_fork(&a, race_to_reclaim, RACERS, pid);
+		racers_go(&a);
 		int winners = 0, losers = 0;
 		for (int i = 0; i < RACERS; i++) {
 			int status = tr_wait(pid[i]);
@@ -1022,12 +1032,9 @@ Test(lifecycle, openers_racing_a_real_creator_never_see_a_half_made_ring)
 		int32_t key;
 		struct anchor_id aid;
 		struct race_args a = {.path = free_anchor(&key, &aid)};
-		cr_assert_eq(pipe(a.gun), 0);
 		pid_t pid[OPENERS];
-		for (int i = 0; i < OPENERS; i++)
-			pid[i] = tr_fork(open_as_soon_as_it_appears, &a, 20);
-		close(a.gun[1]);
-		close(a.gun[0]);
+		racers_fork(&a, open_as_soon_as_it_appears, OPENERS, pid);
+		racers_go(&a);
 		usleep((useconds_t)(round % 5) * 100);
 		struct shmring *r;
 		int rc = shmring_create(a.path, 0, NULL, &r);
