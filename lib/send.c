@@ -104,7 +104,6 @@ static int writer_enter(struct shmring *r, unsigned n, const struct deadline *dl
 	return rc;
 }
 
-
 /* Once the readers are gone, every later call asks the kernel again (the
  * fast path stays off) until one returns: no message slips in unread. */
 static int note_epipe(struct shmring *r, int rc)
