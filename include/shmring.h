@@ -151,7 +151,8 @@ SHMRING_API int shmring_key(const char *path, int32_t *key);
  * last, so openers never see a half-made ring. The resulting capacity is
  * reported by shmring_capacity().
  * Concurrency: any number of processes may race to create the same ring;
- * exactly one wins, the others get -EEXIST.
+ * exactly one wins, the others get -EEXIST. Creators of one anchor file take
+ * turns under a flock(2) on it (waiting at most 2 s for one another).
  * Errors: -EEXIST (a ring or other object already uses the key; nothing was
  * changed), -ENOTUNIQ (path: the key is taken by the ring of another anchor
  * file, an ftok(3) collision or a reused inode), -ESTALE (a half-created ring of ours holds the key; pass
@@ -160,7 +161,8 @@ SHMRING_API int shmring_key(const char *path, int32_t *key);
  * out of range), -EFBIG (segment larger than shmmax), -ENOMEM / -ENOSPC
  * (over another system limit such as shmall, shmmni or semmni), -EACCES,
  * and the errors of open(2) for the anchor. A create that fails removes the
- * anchor file if it made it, and changes nothing else.
+ * anchor file if it made it and no other creator made a ring on it, and
+ * changes nothing else.
  */
 SHMRING_API int shmring_create(const char *path, unsigned int flags,
 			       const struct shmring_options *opt,

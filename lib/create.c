@@ -222,12 +222,18 @@ int shmring_create(const char *path, unsigned int flags, const struct shmring_op
 	if (rc < 0)
 		return rc;
 	bool made;
-	rc = lifecycle_anchor_stat(path, &made, &anchor_id);
-	if (rc < 0)
-		return rc;
-	rc = create_ring(lifecycle_anchor_key(&anchor_id), flags, opt, path, &anchor_id, ringp);
-	if (rc < 0 && made)
-		lifecycle_anchor_unmake(path, &anchor_id); /* a failure changes nothing */
+	int fd = lifecycle_anchor_claim(path, &made, &anchor_id);
+	if (fd < 0)
+		return fd;
+	int32_t key = lifecycle_anchor_key(&anchor_id);
+	rc = create_ring(key, flags, opt, path, &anchor_id, ringp);
+	/* A failure changes nothing: the file goes if this call made it, but
+	 * not if another creator made a ring on it before we failed (one may
+	 * have opened the file between our O_EXCL and our lock; creators take
+	 * turns under the lock, so none is at work now). */
+	if (rc < 0 && made && !key_is_ours(key, &anchor_id))
+		lifecycle_anchor_unmake(path, &anchor_id);
+	close(fd);
 	return rc;
 }
 

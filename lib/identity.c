@@ -10,11 +10,13 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
+#include <sys/file.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "handle.h"
 #include "lifecycle.h"
 #include "ring.h"
@@ -41,16 +43,53 @@ bool lifecycle_creator_alive(pid_t pid)
 /* ---------------------------------------------------------------------- */
 /* Anchors                                                                */
 
-int lifecycle_anchor_stat(const char *path, bool *made, struct anchor_id *anchor)
+static void anchor_from_statx(const struct statx *stx, struct anchor_id *anchor)
 {
-	struct statx stx;
-	int rc;
+	anchor->dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+	anchor->ino = stx->stx_ino;
+	anchor->birth = 0;
+	if (stx->stx_mask & STATX_BTIME)
+		anchor->birth = (uint64_t)stx->stx_btime.tv_sec * 1000000000u + stx->stx_btime.tv_nsec;
+}
+
+/* The birth time tells a new file from an old one that had the same inode
+ * number: file systems reuse inodes at once. */
+#define ANCHOR_STATX_MASK (STATX_BASIC_STATS | STATX_BTIME)
+
+/* Longest wait for another creator of the same anchor; a create holds the
+ * lock for one attempt at making a ring, which never waits this long. */
+#define ANCHOR_LOCK_WAIT_MS SHMRING_DEFAULT_READY_TIMEOUT_MS
+#define ANCHOR_CLAIM_ROUNDS 8
+
+/* The creators' lock of an anchor file. False if it cannot be had: no
+ * flock(2) on this file system, or a creator holds it for too long (one
+ * that is stopped, say). */
+static bool lock_anchor(int fd)
+{
+	struct deadline dl;
+	deadline_init(&dl, ANCHOR_LOCK_WAIT_MS);
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return true;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || deadline_expired(&dl))
+			return false;
+		deadline_nap(&dl, 1000);
+	}
+}
+
+static bool same_file(const struct statx *a, const struct statx *b)
+{
+	return a->stx_ino == b->stx_ino && a->stx_dev_major == b->stx_dev_major &&
+	       a->stx_dev_minor == b->stx_dev_minor;
+}
+
+int lifecycle_anchor_claim(const char *path, bool *made, struct anchor_id *anchor)
+{
 	if (!path || !*path)
 		return -EINVAL;
-	/* The birth time tells a new file from an old one that had the same
-	 * inode number: file systems reuse inodes at once. */
-	const unsigned mask = STATX_BASIC_STATS | STATX_BTIME;
-	if (made) {
+	for (int round = 1;; round++) {
 		/* O_EXCL first, so we know whether the file is ours to remove
 		 * should the create fail. */
 		int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -59,19 +98,43 @@ int lifecycle_anchor_stat(const char *path, bool *made, struct anchor_id *anchor
 			fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return -errno;
-		rc = statx(fd, "", AT_EMPTY_PATH, mask, &stx);
-		int err = errno;
-		close(fd);
-		if (rc < 0)
+		bool locked = lock_anchor(fd);
+		struct statx stx, now;
+		if (statx(fd, "", AT_EMPTY_PATH, ANCHOR_STATX_MASK, &stx) < 0) {
+			int err = errno;
+			close(fd);
 			return -err;
-	} else if (statx(AT_FDCWD, path, 0, mask, &stx) < 0) {
-		return -errno;
+		}
+		/* A creator that made the file, failed and removed it while we
+		 * waited for its lock: start again with what the path names now. */
+		if (locked && round < ANCHOR_CLAIM_ROUNDS &&
+		    (statx(AT_FDCWD, path, 0, ANCHOR_STATX_MASK, &now) < 0 || !same_file(&stx, &now))) {
+			close(fd);
+			continue;
+		}
+		/* Unlocked, another creator may use the file unseen: keep it. */
+		if (!locked || round == ANCHOR_CLAIM_ROUNDS)
+			*made = false;
+		anchor_from_statx(&stx, anchor);
+		return fd;
 	}
-	anchor->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
-	anchor->ino = stx.stx_ino;
-	anchor->birth = 0;
-	if (stx.stx_mask & STATX_BTIME)
-		anchor->birth = (uint64_t)stx.stx_btime.tv_sec * 1000000000u + stx.stx_btime.tv_nsec;
+}
+
+int lifecycle_anchor_stat(const char *path, bool *made, struct anchor_id *anchor)
+{
+	struct statx stx;
+	if (!path || !*path)
+		return -EINVAL;
+	if (made) {
+		int fd = lifecycle_anchor_claim(path, made, anchor);
+		if (fd < 0)
+			return fd;
+		close(fd);
+		return 0;
+	}
+	if (statx(AT_FDCWD, path, 0, ANCHOR_STATX_MASK, &stx) < 0)
+		return -errno;
+	anchor_from_statx(&stx, anchor);
 	return 0;
 }
 
@@ -198,7 +261,10 @@ static enum ring_state classify_once(int32_t key, int *attached, int *shmidp, in
 	 * both since we looked, so look again now that it is ready. */
 	semid = semget(key, 0, 0);
 	sem_ours = semid >= 0 && lifecycle_semaphores_are_ours(semid);
-	*semidp = sem_ours ? semid : -1;
+	/* Only the ring's own set belongs to this verdict. Another set under
+	 * the key was made after this segment left it: a racer that removed
+	 * it and is making (or has made) a new ring there. */
+	*semidp = sem_ours && semid == id.semid ? semid : -1;
 	if (semid < 0 || semid != id.semid || !sem_ours)
 		return RING_STALE;
 	return RING_LIVE;

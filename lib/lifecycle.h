@@ -44,7 +44,16 @@ bool lifecycle_creator_alive(pid_t pid);
  * tell whether this call did. */
 int lifecycle_anchor_stat(const char *path, bool *made, struct anchor_id *anchor);
 
-/* Remove the anchor file a failed create made, if @path still names it. */
+/* For a create: open the anchor (making it if missing) and take the lock
+ * its creators share, so that they take turns. Returns the fd, which holds
+ * the lock until closed, or -errno. *made tells whether this call made the
+ * file; it is false too when the lock could not be had, as then another
+ * creator may be using the file unseen. */
+int lifecycle_anchor_claim(const char *path, bool *made, struct anchor_id *anchor);
+
+/* Remove the anchor file a failed create made, if @path still names it.
+ * Only under the lock of lifecycle_anchor_claim(), and only when no ring was
+ * made for it: another creator may have used the file before we failed. */
 void lifecycle_anchor_unmake(const char *path, const struct anchor_id *anchor);
 /* ftok(3)'s key for an anchor we have already identified. */
 int32_t lifecycle_anchor_key(const struct anchor_id *anchor);

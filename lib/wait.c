@@ -64,12 +64,19 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static inline void spin_poll(int i, int yield_after)
+/* Returns false, without yielding, once a timed @dl has passed: a yield
+ * can give the CPU away for a whole time slice when another process wants
+ * it, so a spinner that yields must look at the clock before each yield. */
+static inline bool spin_poll(int i, int yield_after, const struct deadline *dl)
 {
-	if (i >= yield_after && i % SPIN_YIELD_EVERY == SPIN_YIELD_EVERY - 1)
+	if (i >= yield_after && i % SPIN_YIELD_EVERY == SPIN_YIELD_EVERY - 1) {
+		if (dl->kind == DEADLINE_TIMED && deadline_expired(dl))
+			return false;
 		sched_yield();
-	else
+	} else {
 		cpu_relax();
+	}
+	return true;
 }
 
 bool readers_expected(const struct shmring *r)
@@ -138,10 +145,11 @@ static const struct deadline *announce(uint32_t *flag, const struct deadline *dl
 	return slice;
 }
 
-static void lock_spin(const uint32_t *busy)
+static void lock_spin(const uint32_t *busy, const struct deadline *dl)
 {
 	for (int i = 0; i < LOCK_SPIN_POLLS && shm_load_relaxed(busy); i++)
-		spin_poll(i, 0);
+		if (!spin_poll(i, 0, dl))
+			return;
 }
 
 int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
@@ -154,7 +162,7 @@ int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 		for (int t = 0; t < LOCK_TRIES && rc == -EAGAIN; t++) {
 			if (dl->kind == DEADLINE_TIMED && deadline_expired(dl))
 				break;
-			lock_spin(busy);
+			lock_spin(busy, dl);
 			__builtin_memcpy(try_ops, ops, nops * sizeof(*ops));
 			rc = sem_run(semid, try_ops, nops, &nowait);
 		}
@@ -209,7 +217,8 @@ int wait_for_data(struct shmring *r, const struct deadline *dl)
 			__builtin_prefetch(after);
 			if (data_ready(r))
 				return 0;
-			spin_poll(i, SPIN_YIELD_AFTER);
+			if (!spin_poll(i, SPIN_YIELD_AFTER, dl))
+				break;
 		}
 	}
 	for (;;) {
@@ -260,7 +269,8 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 		for (int i = 0; i < SPIN_POLLS; i++) {
 			if (space_ready(r, plenty))
 				return 0;
-			spin_poll(i, SPIN_YIELD_AFTER);
+			if (!spin_poll(i, SPIN_YIELD_AFTER, dl))
+				break;
 		}
 		if (space_ready(r, need))
 			return 0;

@@ -18,7 +18,8 @@ criterion_tests = \
 	tests/hostile.test \
 	tests/batch.test \
 	tests/zerocopy.test \
-	tests/errors.test
+	tests/errors.test \
+	tests/races.test
 
 check_PROGRAMS += $(criterion_tests)
 TESTS += $(criterion_tests) tests/exports.sh
@@ -77,6 +78,11 @@ tests_errors_test_SOURCES = tests/test_errors.c
 tests_errors_test_CPPFLAGS = $(test_common_cppflags)
 tests_errors_test_CFLAGS = $(test_common_cflags)
 tests_errors_test_LDADD = $(test_common_ldadd)
+
+tests_races_test_SOURCES = tests/test_races.c
+tests_races_test_CPPFLAGS = $(test_common_cppflags)
+tests_races_test_CFLAGS = $(test_common_cflags)
+tests_races_test_LDADD = $(test_common_ldadd)
 
 else
 check-local:
