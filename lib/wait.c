@@ -145,11 +145,17 @@ static const struct deadline *announce(uint32_t *flag, const struct deadline *dl
 	return slice;
 }
 
-static void lock_spin(const uint32_t *busy, const struct deadline *dl)
+/* Spin while the hint says busy. Returns false when it never cleared: its
+ * holder is preempted, slow or dead (a dead one leaves the hint set). */
+static bool lock_spin(const uint32_t *busy, const struct deadline *dl)
 {
-	for (int i = 0; i < LOCK_SPIN_POLLS && shm_load_relaxed(busy); i++)
+	for (int i = 0; i < LOCK_SPIN_POLLS; i++) {
+		if (!shm_load_relaxed(busy))
+			return true;
 		if (!spin_poll(i, 0, dl))
-			return;
+			return false;
+	}
+	return !shm_load_relaxed(busy);
 }
 
 int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
@@ -162,9 +168,14 @@ int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 		for (int t = 0; t < LOCK_TRIES && rc == -EAGAIN; t++) {
 			if (dl->kind == DEADLINE_TIMED && deadline_expired(dl))
 				break;
-			lock_spin(busy, dl);
+			/* A hint that stays set through a whole spin: queue now
+			 * rather than spin again (a dead holder's hint is only
+			 * rewritten by the next one to get the lock). */
+			bool cleared = lock_spin(busy, dl);
 			__builtin_memcpy(try_ops, ops, nops * sizeof(*ops));
 			rc = sem_run(semid, try_ops, nops, &nowait);
+			if (!cleared)
+				break;
 		}
 	}
 	/* Queue in the kernel; this also gives the caller's own verdict on an
