@@ -35,6 +35,8 @@ noinst_PROGRAMS += bench/shmring-ceiling
 bench_shmring_ceiling_SOURCES = bench/ceiling.c bench/bench.h bench/util.c \
 	bench/payload.c bench/payload.h
 
+dist_man_MANS += man/shmring-bench.1
+
 TESTS += bench/tiny-run.sh
 EXTRA_DIST += bench/tiny-run.sh
 CLEANFILES += bench/results/bench.csv bench/results/bench.png
