@@ -168,7 +168,7 @@ static int recv_batch(struct shmring *r, struct iovec *msgs, unsigned n, int tim
 			}
 			break;
 		}
-		memcpy(msgs[count].iov_base, r->data + rec.offset, rec.len);
+		ring_copy(msgs[count].iov_base, r->data + rec.offset, rec.len);
 		msgs[count].iov_len = rec.len;
 		cursor_skip(r, &c, rec.size);
 		count++;
@@ -206,7 +206,7 @@ static bool recv_fast(struct shmring *r, void *buf, size_t *len)
 	struct ring_record rec;
 	if (!fast_message(r, &rec) || rec.len > *len)
 		return false;
-	memcpy(buf, r->data + rec.offset, rec.len);
+	ring_copy(buf, r->data + rec.offset, rec.len);
 	*len = rec.len;
 	publish_head(r, fast_next(r, &rec), 1);
 	return true;

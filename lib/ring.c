@@ -4,7 +4,6 @@
 #include "ring.h"
 
 #include <errno.h>
-#include <string.h>
 
 #include "handle.h"
 
@@ -47,37 +46,6 @@ uint64_t ring_batch_bytes(uint64_t capacity, uint64_t offset, const struct iovec
 		offset = (offset + need) % capacity;
 	}
 	return used;
-}
-
-int ring_read_record(const uint8_t *data, uint64_t capacity, uint64_t max_msg, uint64_t offset,
-		     uint64_t avail, struct ring_record *out)
-{
-	uint64_t room = capacity - offset;
-	struct layout_record rec;
-
-	if (avail < RECORD_HEADER)
-		return -EUCLEAN;
-	/* One copy of the header; everything below looks at the copy only. */
-	memcpy(&rec, data + offset, sizeof(rec));
-
-	if (rec.tag == TAG_PAD) {
-		if (offset == 0 || rec.len != room || room > avail)
-			return -EUCLEAN;
-		*out = (struct ring_record){.tag = TAG_PAD, .size = room};
-		return 0;
-	}
-	if (rec.tag != TAG_MSG || rec.len == 0 || rec.len > max_msg)
-		return -EUCLEAN;
-	uint64_t size = layout_record_size(rec.len);
-	if (size > room || size > avail)
-		return -EUCLEAN;
-	*out = (struct ring_record){
-		.tag = TAG_MSG,
-		.len = rec.len,
-		.size = size,
-		.offset = offset + RECORD_HEADER,
-	};
-	return 0;
 }
 
 void ring_recover_counts(struct layout_side *side)

@@ -3,7 +3,9 @@
 #ifndef SHMRING_RING_H
 #define SHMRING_RING_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -42,6 +44,45 @@ unsigned ring_plan(uint64_t capacity, uint64_t offset, uint64_t free,
 uint64_t ring_batch_bytes(uint64_t capacity, uint64_t offset, const struct iovec *msgs,
 			  unsigned n);
 
+/* Copy a payload into or out of the ring. Up to 64 bytes, most messages,
+ * inline with two overlapping moves of a fixed size (no call, no length
+ * dispatch); longer ones through memcpy. @n comes from a validated length. */
+static inline void ring_copy(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+	if (n > 64) {
+		__builtin_memcpy(d, s, n);
+	} else if (n >= 32) {
+		unsigned char head[32], tail[32];
+		__builtin_memcpy(head, s, 32);
+		__builtin_memcpy(tail, s + n - 32, 32);
+		__builtin_memcpy(d, head, 32);
+		__builtin_memcpy(d + n - 32, tail, 32);
+	} else if (n >= 16) {
+		unsigned char head[16], tail[16];
+		__builtin_memcpy(head, s, 16);
+		__builtin_memcpy(tail, s + n - 16, 16);
+		__builtin_memcpy(d, head, 16);
+		__builtin_memcpy(d + n - 16, tail, 16);
+	} else if (n >= 8) {
+		uint64_t head, tail;
+		__builtin_memcpy(&head, s, 8);
+		__builtin_memcpy(&tail, s + n - 8, 8);
+		__builtin_memcpy(d, &head, 8);
+		__builtin_memcpy(d + n - 8, &tail, 8);
+	} else if (n >= 4) {
+		uint32_t head, tail;
+		__builtin_memcpy(&head, s, 4);
+		__builtin_memcpy(&tail, s + n - 4, 4);
+		__builtin_memcpy(d, &head, 4);
+		__builtin_memcpy(d + n - 4, &tail, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
+}
+
 /* Write a record header at @offset. */
 static inline void ring_put_header(uint8_t *data, uint64_t offset, uint32_t len, uint32_t tag)
 {
@@ -60,10 +101,41 @@ struct ring_record {
 /*
  * Read and validate the record at @offset, given @avail bytes known to be
  * published after it. The header is copied once; nothing else is read.
- * Returns 0 or -EUCLEAN.
+ * Returns 0 or -EUCLEAN. Inline: readers run it once per message.
  */
-int ring_read_record(const uint8_t *data, uint64_t capacity, uint64_t max_msg, uint64_t offset,
-		     uint64_t avail, struct ring_record *rec);
+static inline int ring_read_record(const uint8_t *data, uint64_t capacity, uint64_t max_msg,
+				   uint64_t offset, uint64_t avail, struct ring_record *out)
+{
+	uint64_t room = capacity - offset;
+	struct layout_record rec;
+
+	if (avail < RECORD_HEADER)
+		return -EUCLEAN;
+	/* One copy of the header, by one load the compiler may not repeat
+	 * (records are 8-aligned); everything below looks at the copy only. */
+	uint64_t raw = __atomic_load_n((const uint64_t *)(const void *)(data + offset),
+				       __ATOMIC_RELAXED);
+	__builtin_memcpy(&rec, &raw, sizeof(rec));
+
+	if (rec.tag == TAG_PAD) {
+		if (offset == 0 || rec.len != room || room > avail)
+			return -EUCLEAN;
+		*out = (struct ring_record){.tag = TAG_PAD, .size = room};
+		return 0;
+	}
+	if (rec.tag != TAG_MSG || rec.len == 0 || rec.len > max_msg)
+		return -EUCLEAN;
+	uint64_t size = layout_record_size(rec.len);
+	if (size > room || size > avail)
+		return -EUCLEAN;
+	*out = (struct ring_record){
+		.tag = TAG_MSG,
+		.len = rec.len,
+		.size = size,
+		.offset = offset + RECORD_HEADER,
+	};
+	return 0;
+}
 
 /* Finish the counter update of a lock holder that died between publishing
  * its index and its count (layout.h, COMMITTING). Call with the lock held. */

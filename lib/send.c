@@ -187,7 +187,7 @@ static uint64_t write_records(struct shmring *r, const struct iovec *msgs, unsig
 			off = 0;
 		}
 		ring_put_header(r->data, off, (uint32_t)msgs[i].iov_len, TAG_MSG);
-		memcpy(r->data + off + RECORD_HEADER, msgs[i].iov_base, msgs[i].iov_len);
+		ring_copy(r->data + off + RECORD_HEADER, msgs[i].iov_base, msgs[i].iov_len);
 		off = ring_advance(cap, off, size);
 		bytes += pad + size;
 	}
@@ -255,7 +255,7 @@ static bool send_fast(struct shmring *r, const void *msg, size_t len)
 	if (!msg || !fast_room(r, len))
 		return false;
 	ring_put_header(r->data, r->tail_off, (uint32_t)len, TAG_MSG);
-	memcpy(r->data + r->tail_off + RECORD_HEADER, msg, len);
+	ring_copy(r->data + r->tail_off + RECORD_HEADER, msg, len);
 	publish_tail(r, layout_record_size(len), 1);
 	return true;
 }
