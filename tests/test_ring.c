@@ -169,3 +169,20 @@ Test(ring, publish_writes_journal_index_and_count)
 	cr_assert_eq(side.index, 144);
 	cr_assert_eq(side.count, 2);
 }
+
+Test(ring, copy_moves_exactly_n_bytes_for_every_length_around_the_inline_sizes)
+{
+	unsigned char src[300], dst[300 + 16];
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (unsigned char)(i * 7 + 1);
+	for (size_t n = 0; n <= 200; n++)
+		for (size_t at = 0; at < 8; at++) { /* unaligned both ways too */
+			memset(dst, 0xee, sizeof(dst));
+			ring_copy(dst + at, src + (8 - at), n);
+			cr_assert_arr_eq(dst + at, src + (8 - at), n, "n %zu at %zu", n, at);
+			for (size_t i = 0; i < at; i++)
+				cr_assert_eq(dst[i], 0xee, "n %zu: byte %zu before written", n, i);
+			for (size_t i = at + n; i < sizeof(dst); i++)
+				cr_assert_eq(dst[i], 0xee, "n %zu: byte %zu past the end written", n, i);
+		}
+}
