@@ -168,13 +168,14 @@ int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 		for (int t = 0; t < LOCK_TRIES && rc == -EAGAIN; t++) {
 			if (dl->kind == DEADLINE_TIMED && deadline_expired(dl))
 				break;
-			/* A hint that stays set through a whole spin: queue now
-			 * rather than spin again (a dead holder's hint is only
-			 * rewritten by the next one to get the lock). */
 			bool cleared = lock_spin(busy, dl);
 			__builtin_memcpy(try_ops, ops, nops * sizeof(*ops));
 			rc = sem_run(semid, try_ops, nops, &nowait);
-			if (!cleared)
+			/* A hint set through a whole spin, over a lock that is
+			 * free: its holder died, and what failed is one of the
+			 * caller's other operations (no reader left, say). No
+			 * use trying again: nobody will clear that hint. */
+			if (rc == -EAGAIN && !cleared && sem_value(semid, ops[0].sem_num) > 0)
 				break;
 		}
 	}
