@@ -109,7 +109,7 @@ static int remove_key(int32_t key, const struct anchor_id *anchor)
 int shmring_remove(const char *path)
 {
 	struct anchor_id anchor_id;
-	int rc = lifecycle_anchor_stat(path, NULL, &anchor_id);
+	int rc = lifecycle_anchor_stat(path, &anchor_id);
 	if (rc < 0)
 		return rc;
 	return remove_key(lifecycle_anchor_key(&anchor_id), &anchor_id);

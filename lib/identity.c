@@ -120,18 +120,11 @@ int lifecycle_anchor_claim(const char *path, bool *made, struct anchor_id *ancho
 	}
 }
 
-int lifecycle_anchor_stat(const char *path, bool *made, struct anchor_id *anchor)
+int lifecycle_anchor_stat(const char *path, struct anchor_id *anchor)
 {
 	struct statx stx;
 	if (!path || !*path)
 		return -EINVAL;
-	if (made) {
-		int fd = lifecycle_anchor_claim(path, made, anchor);
-		if (fd < 0)
-			return fd;
-		close(fd);
-		return 0;
-	}
 	if (statx(AT_FDCWD, path, 0, ANCHOR_STATX_MASK, &stx) < 0)
 		return -errno;
 	anchor_from_statx(&stx, anchor);
@@ -141,7 +134,7 @@ int lifecycle_anchor_stat(const char *path, bool *made, struct anchor_id *anchor
 void lifecycle_anchor_unmake(const char *path, const struct anchor_id *anchor)
 {
 	struct anchor_id now;
-	if (lifecycle_anchor_stat(path, NULL, &now) == 0 && now.dev == anchor->dev &&
+	if (lifecycle_anchor_stat(path, &now) == 0 && now.dev == anchor->dev &&
 	    now.ino == anchor->ino && now.birth == anchor->birth)
 		unlink(path);
 }
@@ -167,7 +160,7 @@ int shmring_key(const char *path, int32_t *key)
 	struct anchor_id anchor;
 	if (!key)
 		return -EINVAL;
-	int rc = lifecycle_anchor_stat(path, NULL, &anchor);
+	int rc = lifecycle_anchor_stat(path, &anchor);
 	if (rc < 0)
 		return rc;
 	*key = lifecycle_anchor_key(&anchor);

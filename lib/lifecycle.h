@@ -40,9 +40,8 @@ struct shmring;
 uint64_t lifecycle_page_size(void);
 bool lifecycle_creator_alive(pid_t pid);
 
-/* Identify the anchor. With @made, create the file if it is missing and
- * tell whether this call did. */
-int lifecycle_anchor_stat(const char *path, bool *made, struct anchor_id *anchor);
+/* Identify the anchor file at @path (which must exist). */
+int lifecycle_anchor_stat(const char *path, struct anchor_id *anchor);
 
 /* For a create: open the anchor (making it if missing) and take the lock
  * its creators share, so that they take turns. Returns the fd, which holds

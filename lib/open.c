@@ -265,7 +265,7 @@ int shmring_open(const char *path, unsigned int flags, const struct shmring_opti
 	if (flags & ~OPEN_FLAGS)
 		return -EINVAL;
 	struct anchor_id anchor_id;
-	int rc = lifecycle_anchor_stat(path, NULL, &anchor_id);
+	int rc = lifecycle_anchor_stat(path, &anchor_id);
 	if (rc < 0)
 		return rc;
 	return lifecycle_open_key(lifecycle_anchor_key(&anchor_id), flags, opt, &anchor_id, ringp);
