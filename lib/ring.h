@@ -44,6 +44,18 @@ unsigned ring_plan(uint64_t capacity, uint64_t offset, uint64_t free,
 uint64_t ring_batch_bytes(uint64_t capacity, uint64_t offset, const struct iovec *msgs,
 			  unsigned n);
 
+/* Copy @n bytes, k <= n <= 2k, as a first and a last move of k bytes that
+ * overlap (source and destination never do: one is the ring, one is the
+ * caller's). Always inlined, so @k is a constant and each move is a single
+ * fixed-size load and store. */
+static inline __attribute__((always_inline)) void ring_copy_ends(unsigned char *d,
+								  const unsigned char *s,
+								  size_t n, size_t k)
+{
+	__builtin_memcpy(d, s, k);
+	__builtin_memcpy(d + n - k, s + n - k, k);
+}
+
 /* Copy a payload into or out of the ring. Up to 64 bytes, most messages,
  * inline with two overlapping moves of a fixed size (no call, no length
  * dispatch); longer ones through memcpy. @n comes from a validated length. */
@@ -51,36 +63,19 @@ static inline void ring_copy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
-	if (n > 64) {
+	if (n > 64)
 		__builtin_memcpy(d, s, n);
-	} else if (n >= 32) {
-		unsigned char head[32], tail[32];
-		__builtin_memcpy(head, s, 32);
-		__builtin_memcpy(tail, s + n - 32, 32);
-		__builtin_memcpy(d, head, 32);
-		__builtin_memcpy(d + n - 32, tail, 32);
-	} else if (n >= 16) {
-		unsigned char head[16], tail[16];
-		__builtin_memcpy(head, s, 16);
-		__builtin_memcpy(tail, s + n - 16, 16);
-		__builtin_memcpy(d, head, 16);
-		__builtin_memcpy(d + n - 16, tail, 16);
-	} else if (n >= 8) {
-		uint64_t head, tail;
-		__builtin_memcpy(&head, s, 8);
-		__builtin_memcpy(&tail, s + n - 8, 8);
-		__builtin_memcpy(d, &head, 8);
-		__builtin_memcpy(d + n - 8, &tail, 8);
-	} else if (n >= 4) {
-		uint32_t head, tail;
-		__builtin_memcpy(&head, s, 4);
-		__builtin_memcpy(&tail, s + n - 4, 4);
-		__builtin_memcpy(d, &head, 4);
-		__builtin_memcpy(d + n - 4, &tail, 4);
-	} else {
+	else if (n >= 32)
+		ring_copy_ends(d, s, n, 32);
+	else if (n >= 16)
+		ring_copy_ends(d, s, n, 16);
+	else if (n >= 8)
+		ring_copy_ends(d, s, n, 8);
+	else if (n >= 4)
+		ring_copy_ends(d, s, n, 4);
+	else
 		for (size_t i = 0; i < n; i++)
 			d[i] = s[i];
-	}
 }
 
 /* Write a record header at @offset. */
