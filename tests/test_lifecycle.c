@@ -479,13 +479,30 @@ static void racers_go(struct race_args *a)
 	close(a->gun[0]);
 }
 
+/* In a racer: wait for the gun. False if the pipe said anything but EOF. */
+static bool racer_await_gun(const struct race_args *a)
+{
+	char c;
+	close(a->gun[1]);
+	return read(a->gun[0], &c, 1) == 0;
+}
+
+/* Wait for @n racers; count those that exited 0 (won) and 1 (lost). */
+static void racers_tally(const pid_t *pids, int n, int *winners, int *losers)
+{
+	*winners = *losers = 0;
+	for (int i = 0; i < n; i++) {
+		int status = tr_wait(pids[i]);
+		*winners += status == 0;
+		*losers += status == 1;
+	}
+}
+
 /* Exits 0 when it created the ring, 1 on -EEXIST. */
 static int race_to_create(void *arg)
 {
 	const struct race_args *a = arg;
-	char c;
-	close(a->gun[1]);
-	CHILD_CHECK(read(a->gun[0], &c, 1) == 0);
+	CHILD_CHECK(racer_await_gun(a));
 	struct shmring *r;
 	int rc = shmring_create(a->path, SHMRING_WRITER, NULL, &r);
 	if (rc == -EEXIST)
@@ -512,12 +529,8 @@ Test(lifecycle, racing_creators_exactly_one_wins_the_others_get_eexist)
 		pid_t pid[RACERS];
 		racers_fork(&a, race_to_create, RACERS, pid);
 		racers_go(&a);
-		int winners = 0, losers = 0;
-		for (int i = 0; i < RACERS; i++) {
-			int status = tr_wait(pid[i]);
-			winners += status == 0;
-			losers += status == 1;
-		}
+		int winners, losers;
+		racers_tally(pid, RACERS, &winners, &losers);
 		track_key(key);
 		cr_assert_eq(winners, 1, "round %d: exactly one creator wins (%d won, %d lost)",
 			     round, winners, losers);
@@ -536,9 +549,7 @@ Test(lifecycle, racing_creators_exactly_one_wins_the_others_get_eexist)
 static int race_to_reclaim(void *arg)
 {
 	const struct race_args *a = arg;
-	char c;
-	close(a->gun[1]);
-	CHILD_CHECK(read(a->gun[0], &c, 1) == 0);
+	CHILD_CHECK(racer_await_gun(a));
 	struct shmring *r;
 	int rc = shmring_create(a->path, SHMRING_WRITER | SHMRING_RECLAIM, NULL, &r);
 	/* A loser sees the winner's ring (-EEXIST), the stale one still
@@ -570,12 +581,8 @@ Test(lifecycle, racing_reclaimers_at_most_one_wins_and_no_new_ring_is_removed)
 		pid_t pid[RACERS];
 		racers_fork(&a, race_to_reclaim, RACERS, pid);
 		racers_go(&a);
-		int winners = 0, losers = 0;
-		for (int i = 0; i < RACERS; i++) {
-			int status = tr_wait(pid[i]);
-			winners += status == 0;
-			losers += status == 1;
-		}
+		int winners, losers;
+		racers_tally(pid, RACERS, &winners, &losers);
 		track_key(key);
 		cr_assert_eq(winners + losers, RACERS, "round %d: a racer failed", round);
 		cr_assert_leq(winners, 1,
@@ -1003,9 +1010,7 @@ Test(lifecycle, many_openers_wait_for_a_slow_creator_and_all_exchange)
 static int open_as_soon_as_it_appears(void *arg)
 {
 	const struct race_args *a = arg;
-	char c;
-	close(a->gun[1]);
-	CHILD_CHECK(read(a->gun[0], &c, 1) == 0);
+	CHILD_CHECK(racer_await_gun(a));
 	struct shmring_options opt = {.ready_timeout_ms = 5000};
 	double end = tr_now_ms() + 5000;
 	int rc;
