@@ -218,13 +218,19 @@ struct zc_args {
 	unsigned flags; /* SHMRING_EXCLUSIVE or 0 */
 };
 
+/* The length of message @seq of producer @who. */
+static size_t zc_len(uint32_t who, uint32_t seq)
+{
+	return 12 + (seq * 31 + who) % 300;
+}
+
 static int zc_producer(void *arg)
 {
 	struct zc_args *a = arg;
 	struct shmring *w;
 	CHILD_CHECK(shmring_open(a->path, SHMRING_WRITER | a->flags, NULL, &w) == 0);
 	for (uint32_t i = 0; i < a->count; i++) {
-		size_t len = 12 + (i * 31 + a->who) % 300;
+		size_t len = zc_len(a->who, i);
 		void *buf;
 		CHILD_CHECK(shmring_reserve(w, len, &buf, SHMRING_FOREVER) == 0);
 		tr_fill(buf, len, a->who, i);
@@ -232,6 +238,30 @@ static int zc_producer(void *arg)
 	}
 	shmring_close(w);
 	return 0;
+}
+
+/* Peek and release until end of stream, checking each message in place:
+ * intact, of its producer's next sequence number and length. Returns how
+ * many arrived; next[who] ends as each producer's count. */
+static uint32_t zc_consume_in_place(struct shmring *rd, uint32_t producers, uint32_t *next)
+{
+	uint32_t total = 0;
+	for (;;) {
+		const void *p;
+		size_t len;
+		int rc = shmring_peek(rd, &p, &len, 20000);
+		if (rc == 0)
+			return total;
+		cr_assert_eq(rc, 1, "peek: %s", shmring_strerror(rc));
+		uint32_t who, seq;
+		cr_assert(tr_check(p, len, &who, &seq), "message %u corrupt", total);
+		cr_assert_lt(who, producers);
+		cr_assert_eq(seq, next[who]);
+		cr_assert_eq(len, zc_len(who, seq), "message %u of %u: length %zu", seq, who, len);
+		next[who]++;
+		total++;
+		cr_assert_eq(shmring_release(rd), 0);
+	}
 }
 
 Test(zerocopy, concurrent_producers_keep_exactly_once_and_order)
@@ -247,22 +277,8 @@ Test(zerocopy, concurrent_producers_keep_exactly_once_and_order)
 		args[p] = (struct zc_args){path, p, COUNT, 0};
 		pids[p] = tr_fork(zc_producer, &args[p], 60);
 	}
-	uint32_t next[PRODUCERS] = {0}, total = 0;
-	for (;;) {
-		const void *p;
-		size_t len;
-		int rc = shmring_peek(rd, &p, &len, 20000);
-		if (rc == 0)
-			break;
-		cr_assert_eq(rc, 1, "peek: %s", shmring_strerror(rc));
-		uint32_t who, seq;
-		cr_assert(tr_check(p, len, &who, &seq));
-		cr_assert_lt(who, PRODUCERS);
-		cr_assert_eq(seq, next[who]);
-		next[who]++;
-		total++;
-		cr_assert_eq(shmring_release(rd), 0);
-	}
+	uint32_t next[PRODUCERS] = {0};
+	uint32_t total = zc_consume_in_place(rd, PRODUCERS, next);
 	for (int p = 0; p < PRODUCERS; p++)
 		cr_assert_eq(tr_wait(pids[p]), 0);
 	cr_assert_eq(total, PRODUCERS * COUNT);
@@ -283,21 +299,7 @@ Test(zerocopy, exclusive_pair_streams_in_place_across_processes_without_loss)
 	struct zc_args args = {path, 0, COUNT, SHMRING_EXCLUSIVE};
 	pid_t pid = tr_fork(zc_producer, &args, 60);
 	uint32_t next = 0;
-	for (;;) {
-		const void *p;
-		size_t len;
-		int rc = shmring_peek(rd, &p, &len, 20000);
-		if (rc == 0)
-			break;
-		cr_assert_eq(rc, 1, "peek: %s", shmring_strerror(rc));
-		uint32_t who, seq;
-		cr_assert_eq(len, 12 + (next * 31) % 300, "message %u: length %zu", next, len);
-		cr_assert(tr_check(p, len, &who, &seq), "message %u corrupt", next);
-		cr_assert_eq(who, 0);
-		cr_assert_eq(seq, next);
-		next++;
-		cr_assert_eq(shmring_release(rd), 0);
-	}
+	cr_assert_eq(zc_consume_in_place(rd, 1, &next), COUNT);
 	cr_assert_eq(tr_wait(pid), 0);
 	cr_assert_eq(next, COUNT);
 	struct shmring_stats st = stats_of(rd);
