@@ -219,8 +219,13 @@ static void pin_to_cpu0(void)
 	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
 }
 
-static double worst_timed_recv(struct shmring *r)
+/* The longest of ten 1 ms receives that time out, with this process
+ * pinned to CPU 0 beside a process that keeps it busy. */
+static double worst_timed_recv_beside_a_hog(struct shmring *r)
 {
+	pin_to_cpu0(); /* the hog inherits it */
+	pid_t hog = tr_fork(spin_forever, NULL, 10);
+	usleep(20000);
 	double worst = 0;
 	for (int i = 0; i < 10; i++) {
 		char buf[16];
@@ -231,6 +236,8 @@ static double worst_timed_recv(struct shmring *r)
 		if (d > worst)
 			worst = d;
 	}
+	kill(hog, SIGKILL);
+	tr_wait(hog);
 	return worst;
 }
 
@@ -241,12 +248,7 @@ Test(races, a_timed_recv_on_a_busy_cpu_keeps_to_its_timeout)
 	cr_assert_eq(shmring_stats(w, &st), 0);
 	struct shmring *r;
 	cr_assert_eq(shmring_open_id(st.shmid, SHMRING_READER | SHMRING_EXCLUSIVE, NULL, &r), 0);
-	pin_to_cpu0(); /* the hog inherits it */
-	pid_t hog = tr_fork(spin_forever, NULL, 10);
-	usleep(20000);
-	double worst = worst_timed_recv(r);
-	kill(hog, SIGKILL);
-	tr_wait(hog);
+	double worst = worst_timed_recv_beside_a_hog(r);
 	shmring_close(r);
 	shmring_close(w);
 	/* One slice of the hog is a few ms; the spinner's yields without a
@@ -267,12 +269,7 @@ Test(races, a_timed_lock_on_a_busy_cpu_keeps_to_its_timeout)
 	size_t len;
 	/* A pending peek holds the readers' lock, its hint set. */
 	cr_assert_eq(shmring_peek(holder, &m, &len, SHMRING_NOWAIT), 1);
-	pin_to_cpu0();
-	pid_t hog = tr_fork(spin_forever, NULL, 10);
-	usleep(20000);
-	double worst = worst_timed_recv(r);
-	kill(hog, SIGKILL);
-	tr_wait(hog);
+	double worst = worst_timed_recv_beside_a_hog(r);
 	shmring_release(holder);
 	shmring_close(holder);
 	shmring_close(r);
