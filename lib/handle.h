@@ -8,6 +8,7 @@
 
 #include "layout.h"
 #include "shmring.h"
+#include "spin.h"
 
 /* Atomic access to shared fields. Every use says which order and why. */
 #define shm_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -35,6 +36,11 @@ struct shmring {
 	bool writable;      /* mapped read-write */
 	bool light_fence;   /* publish without a StoreLoad fence (fence.h) */
 	pid_t owner;        /* the process that opened the handle */
+
+	/* How long each kind of wait polls before it sleeps (spin.h). */
+	struct spin_budget data_spin;  /* reader, for a message */
+	struct spin_budget space_spin; /* writer, for room */
+	struct spin_budget lock_spin;  /* shared handle, for its side's lock */
 
 	/* Peers present when this handle opened, and the join counts then:
 	 * the baseline for "every peer that attached in my time is gone". */

@@ -12,6 +12,7 @@ lib_libshmring_core_la_SOURCES = \
 	lib/recv.c \
 	lib/ring.c lib/ring.h \
 	lib/sem.c lib/sem.h \
+	lib/spin.h \
 	lib/send.c \
 	lib/side.h \
 	lib/stats.c \

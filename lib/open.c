@@ -197,6 +197,9 @@ int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_opt
 
 	r->flags = flags & SHMRING_EXCLUSIVE;
 	r->light_fence = fence_register();
+	spin_budget_init(&r->data_spin);
+	spin_budget_init(&r->space_spin);
+	spin_budget_init(&r->lock_spin);
 	if ((flags & roles) && !r->writable) {
 		rc = -EACCES;
 		goto fail;

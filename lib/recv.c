@@ -58,7 +58,7 @@ static int reader_begin(struct shmring *r, struct deadline *dl, int timeout_ms)
 	if (r->clock_held)
 		return 0;
 	struct sembuf lock = {SEM_CLOCK, -1, SEM_UNDO};
-	rc = lock_side(r->semid, &lock, 1, &r->hdr->clock_hint.busy, dl);
+	rc = lock_side(r->semid, &lock, 1, &r->hdr->clock_hint.busy, &r->lock_spin, dl);
 	if (rc < 0)
 		return rc;
 	r->clock_held = true;

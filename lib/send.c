@@ -50,7 +50,7 @@ static int lock_shared_writer(struct shmring *r, const struct deadline *dl)
 			{SEM_READERS, 1, 0},
 		};
 		unsigned nops = readers_expected(r) ? 3 : 1;
-		int rc = lock_side(r->semid, ops, nops, &r->hdr->plock_hint.busy, dl);
+		int rc = lock_side(r->semid, ops, nops, &r->hdr->plock_hint.busy, &r->lock_spin, dl);
 		if (rc == 0)
 			return 0;
 		if (rc != -EAGAIN && rc != -ETIMEDOUT)

@@ -22,19 +22,11 @@
 #include "wait.h"
 
 #include <errno.h>
-#include <sched.h>
 
 #include "fence.h"
 #include "ring.h"
 #include "sem.h"
-
-/* Polls of the peer's index before sleeping. Bounded: a few microseconds,
- * long enough to catch a busy peer, short enough that idle costs nothing. */
-#define SPIN_POLLS 2000
-
-/* Polls of a lock hint before calling semop() anyway: a lock is held for
- * one batch, a microsecond or so; longer means its holder was preempted. */
-#define LOCK_SPIN_POLLS 1000
+#include "spin.h"
 
 /* Attempts to take a lock without queueing before queueing for it. */
 #define LOCK_TRIES 8
@@ -44,40 +36,6 @@
 
 /* Longest sleep when membarrier is missing (see announce()). */
 #define BACKSTOP_SLICE_MS 2
-
-/* One poll of a spin loop: a pause (about 10 ns), and a sched_yield()
- * every SPIN_YIELD_EVERY polls, so a spinner that shares its CPU with the
- * peer it waits for (more processes than CPUs) lets that peer run. Waits
- * for data or room start yielding after SPIN_YIELD_AFTER polls only, so a
- * short wait, such as a round trip between two busy processes, never
- * yields; waits on a lock hint yield at once (their holder may be the
- * process that shares our CPU). */
-#define SPIN_YIELD_AFTER 128
-#define SPIN_YIELD_EVERY 16
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
-/* Returns false, without yielding, once a timed @dl has passed: a yield
- * can give the CPU away for a whole time slice when another process wants
- * it, so a spinner that yields must look at the clock before each yield. */
-static inline bool spin_poll(int i, int yield_after, const struct deadline *dl)
-{
-	if (i >= yield_after && i % SPIN_YIELD_EVERY == SPIN_YIELD_EVERY - 1) {
-		if (dl->kind == DEADLINE_TIMED && deadline_expired(dl))
-			return false;
-		sched_yield();
-	} else {
-		cpu_relax();
-	}
-	return true;
-}
 
 bool readers_expected(const struct shmring *r)
 {
@@ -145,39 +103,39 @@ static const struct deadline *announce(uint32_t *flag, const struct deadline *dl
 	return slice;
 }
 
-/* Spin while the hint says busy. Returns false when it never cleared: its
- * holder is preempted, slow or dead (a dead one leaves the hint set). */
-static bool lock_spin(const uint32_t *busy, const struct deadline *dl)
+/* Spin while the hint says busy, until @end. Returns false when it never
+ * cleared: its holder is preempted, slow or dead (a dead one leaves the
+ * hint set). */
+static bool lock_spin(const uint32_t *busy, int64_t end)
 {
-	for (int i = 0; i < LOCK_SPIN_POLLS; i++) {
-		if (!shm_load_relaxed(busy))
-			return true;
-		if (!spin_poll(i, 0, dl))
+	for (unsigned i = 0; shm_load_relaxed(busy); i++)
+		if (!spin_on(i, end))
 			return false;
-	}
-	return !shm_load_relaxed(busy);
+	return true;
 }
 
 int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
-	      const struct deadline *dl)
+	      struct spin_budget *budget, const struct deadline *dl)
 {
 	int rc = -EAGAIN;
 	if (dl->kind != DEADLINE_NOWAIT) {
 		static const struct deadline nowait = {.kind = DEADLINE_NOWAIT};
 		struct sembuf try_ops[SEM_COUNT];
+		int64_t end = spin_end(budget->ns, dl);
 		for (int t = 0; t < LOCK_TRIES && rc == -EAGAIN; t++) {
-			if (dl->kind == DEADLINE_TIMED && deadline_expired(dl))
+			/* A hint still set when the budget is spent: its holder
+			 * is off-CPU (or dead, the kernel has released its
+			 * lock), or one of the caller's other operations
+			 * fails. Either way the kernel's queue decides. */
+			if (!lock_spin(busy, end))
 				break;
-			bool cleared = lock_spin(busy, dl);
 			__builtin_memcpy(try_ops, ops, nops * sizeof(*ops));
 			rc = sem_run(semid, try_ops, nops, &nowait);
-			/* A hint set through a whole spin, over a lock that is
-			 * free: its holder died, and what failed is one of the
-			 * caller's other operations (no reader left, say). No
-			 * use trying again: nobody will clear that hint. */
-			if (rc == -EAGAIN && !cleared && sem_value(semid, ops[0].sem_num) > 0)
-				break;
 		}
+		if (rc == 0)
+			spin_succeeded(budget);
+		else
+			spin_failed(budget);
 	}
 	/* Queue in the kernel; this also gives the caller's own verdict on an
 	 * operation it marked IPC_NOWAIT. */
@@ -224,14 +182,18 @@ int wait_for_data(struct shmring *r, const struct deadline *dl)
 		 * its lines coming so their transfer overlaps the tail's. */
 		const uint8_t *next = r->data + r->head_off;
 		const uint8_t *after = r->head_off + 64 < r->capacity ? next + 64 : next;
-		for (int i = 0; i < SPIN_POLLS; i++) {
+		int64_t end = spin_end(r->data_spin.ns, dl);
+		for (unsigned i = 0;; i++) {
 			__builtin_prefetch(next);
 			__builtin_prefetch(after);
-			if (data_ready(r))
+			if (data_ready(r)) {
+				spin_succeeded(&r->data_spin);
 				return 0;
-			if (!spin_poll(i, SPIN_YIELD_AFTER, dl))
+			}
+			if (!spin_on(i, end))
 				break;
 		}
+		spin_failed(&r->data_spin);
 	}
 	for (;;) {
 		struct deadline slice;
@@ -278,12 +240,16 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 		uint64_t plenty = r->capacity / SPACE_HYSTERESIS;
 		if (plenty < need)
 			plenty = need;
-		for (int i = 0; i < SPIN_POLLS; i++) {
-			if (space_ready(r, plenty))
+		int64_t end = spin_end(r->space_spin.ns, dl);
+		for (unsigned i = 0;; i++) {
+			if (space_ready(r, plenty)) {
+				spin_succeeded(&r->space_spin);
 				return 0;
-			if (!spin_poll(i, SPIN_YIELD_AFTER, dl))
+			}
+			if (!spin_on(i, end))
 				break;
 		}
+		spin_failed(&r->space_spin);
 		if (space_ready(r, need))
 			return 0;
 	}

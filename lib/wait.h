@@ -31,13 +31,13 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl);
  * with SEM_UNDO; the others go with it atomically) as @dl allows, and set
  * the side's hint @busy (layout.h, LOCK HINTS). Returns what sem_run()
  * returns. Unless @dl is NOWAIT, it first tries a few times without
- * queueing, spinning on the hint in between: the kernel hands a released
+ * queueing, spinning on the hint in between for at most @budget (spin.h): the kernel hands a released
  * semaphore to the process queued first even when that one is not
  * running, and every other writer then waits for it to be scheduled (a
  * lock convoy). A process that is running takes the lock instead.
  */
 int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
-	      const struct deadline *dl);
+	      struct spin_budget *budget, const struct deadline *dl);
 
 /* Clear the hint, right before giving the lock back. */
 void lock_hint_clear(uint32_t *busy);
