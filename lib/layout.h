@@ -57,8 +57,10 @@
  * handle that wants the lock whether to spin a little before it calls
  * semop(), so that a lock held for a microsecond does not put it to sleep
  * (and through a context switch) on a 2-core box. A holder that dies
- * leaves 1 behind; the next one spins its bounded while, then takes the
- * lock the kernel has released, and rewrites the word. Exclusive handles,
+ * leaves 1 behind; the next one spins its bounded while, then asks the
+ * kernel, takes the lock the kernel has released, and rewrites the word.
+ * Handles that find the lock busy for longer sleep in semop() until it is
+ * free without taking it (P and V in one call), then compete for it. Exclusive handles,
  * which hold their lock for life, leave it 0: their peers block at once.
  *
  * INDEXES

@@ -114,33 +114,62 @@ static bool lock_spin(const uint32_t *busy, int64_t end)
 	return true;
 }
 
+/* One attempt at @ops that never queues. */
+static int lock_try(int semid, const struct sembuf *ops, unsigned nops)
+{
+	static const struct deadline nowait = {.kind = DEADLINE_NOWAIT};
+	struct sembuf try_ops[SEM_COUNT];
+	__builtin_memcpy(try_ops, ops, nops * sizeof(*ops));
+	return sem_run(semid, try_ops, nops, &nowait);
+}
+
+/*
+ * Sleep until the lock ops[0] names is free, without taking it: its P and
+ * a V in one semop, which changes nothing and so is no hand-off; the
+ * caller's other operations go with it, so their IPC_NOWAIT verdict comes
+ * back as -EAGAIN. A queued P would be handed the lock by the kernel at the
+ * holder's V, even when its process is not running, and every other
+ * process then waits for that one to be scheduled (a lock convoy, the
+ * worse the busier the host). Woken, the caller competes for the lock
+ * with whoever runs.
+ */
+static int lock_wait_free(int semid, const struct sembuf *ops, unsigned nops,
+			  const struct deadline *dl)
+{
+	struct sembuf wait_ops[SEM_COUNT];
+	wait_ops[0] = (struct sembuf){ops[0].sem_num, -1, 0};
+	wait_ops[1] = (struct sembuf){ops[0].sem_num, 1, 0};
+	__builtin_memcpy(wait_ops + 2, ops + 1, (nops - 1) * sizeof(*ops));
+	return sem_run(semid, wait_ops, nops + 1, dl);
+}
+
 int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 	      struct spin_budget *budget, const struct deadline *dl)
 {
-	int rc = -EAGAIN;
-	if (dl->kind != DEADLINE_NOWAIT) {
-		static const struct deadline nowait = {.kind = DEADLINE_NOWAIT};
-		struct sembuf try_ops[SEM_COUNT];
+	int rc = lock_try(semid, ops, nops);
+	if (rc == -EAGAIN && dl->kind != DEADLINE_NOWAIT) {
 		int64_t end = spin_end(budget->ns, dl);
-		for (int t = 0; t < LOCK_TRIES && rc == -EAGAIN; t++) {
+		bool slept = false;
+		for (int tries = 1; rc == -EAGAIN; tries++) {
 			/* A hint still set when the budget is spent: its holder
-			 * is off-CPU (or dead, the kernel has released its
-			 * lock), or one of the caller's other operations
-			 * fails. Either way the kernel's queue decides. */
-			if (!lock_spin(busy, end))
-				break;
-			__builtin_memcpy(try_ops, ops, nops * sizeof(*ops));
-			rc = sem_run(semid, try_ops, nops, &nowait);
+			 * is off-CPU (or dead, and the kernel has released its
+			 * lock). A hint that keeps clearing while the attempts
+			 * fail: others take the lock first, or one of the
+			 * caller's other operations fails. Either way, the
+			 * kernel decides. */
+			if (slept || tries > LOCK_TRIES || !lock_spin(busy, end)) {
+				slept = true;
+				rc = lock_wait_free(semid, ops, nops, dl);
+				if (rc < 0)
+					break;
+			}
+			rc = lock_try(semid, ops, nops);
 		}
-		if (rc == 0)
-			spin_succeeded(budget);
-		else
+		if (slept)
 			spin_failed(budget);
+		else
+			spin_succeeded(budget);
 	}
-	/* Queue in the kernel; this also gives the caller's own verdict on an
-	 * operation it marked IPC_NOWAIT. */
-	if (rc == -EAGAIN)
-		rc = sem_run(semid, ops, nops, dl);
 	if (rc == 0)
 		shm_store_relaxed(busy, 1); /* relaxed: a hint orders nothing */
 	return rc;

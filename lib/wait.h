@@ -29,12 +29,13 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl);
 /*
  * A shared handle takes its side's lock: run @ops (ops[0] is the lock's P,
  * with SEM_UNDO; the others go with it atomically) as @dl allows, and set
- * the side's hint @busy (layout.h, LOCK HINTS). Returns what sem_run()
- * returns. Unless @dl is NOWAIT, it first tries a few times without
- * queueing, spinning on the hint in between for at most @budget (spin.h): the kernel hands a released
- * semaphore to the process queued first even when that one is not
- * running, and every other writer then waits for it to be scheduled (a
- * lock convoy). A process that is running takes the lock instead.
+ * the side's hint @busy (layout.h, LOCK HINTS). Returns 0, -EAGAIN (@dl is
+ * NOWAIT and the lock is busy, or an operation the caller marked
+ * IPC_NOWAIT failed), -ETIMEDOUT, -EIDRM. It never queues a P: it tries
+ * without queueing, spins on the hint for at most @budget (spin.h), and
+ * then sleeps until the lock is free and tries again, so a released lock
+ * goes to a process that runs, never to one the scheduler has not picked
+ * (wait.c, lock_wait_free).
  */
 int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 	      struct spin_budget *budget, const struct deadline *dl);
