@@ -10,11 +10,14 @@
  * 100 on another), and the budget adapts per handle and per kind of wait,
  * the way a ski-rental strategy does: a wait that ended while polling
  * doubles it (up to SPIN_MAX_NS), a wait that had to sleep halves it (down
- * to SPIN_MIN_NS). On an idle host a streaming pair keeps the long budget
- * and never sleeps; on a busy one, where the peer is often off-CPU, the
- * budget falls to a microsecond and the waiter sleeps almost at once,
- * leaving its CPU to whoever needs it. Nothing here ever yields: a
- * sched_yield() beside a CPU-bound process hands it a whole time slice.
+ * to SPIN_MIN_NS). A spinner that finds it was descheduled mid-spin (a
+ * gap between two looks at the clock) stops at once and keeps the shortest
+ * budget for a while: its CPU is wanted by someone else, and the scheduler
+ * charges the time it spins to its next wake-up. On an idle host a
+ * streaming pair keeps the long budget and never sleeps; on a busy one the
+ * waiter sleeps almost at once, leaving its CPU to whoever needs it.
+ * Nothing here ever yields: a sched_yield() beside a CPU-bound process
+ * hands it a whole time slice.
  */
 #ifndef SHMRING_SPIN_H
 #define SHMRING_SPIN_H
@@ -36,24 +39,33 @@
 /* Polls between two looks at the clock (a vDSO call, ~20 ns). */
 #define SPIN_CLOCK_EVERY 32
 
+/* A gap this long between two looks at the clock during a spin means the
+ * spinner was descheduled: its CPU is wanted by another process. */
+#define SPIN_PREEMPTED_NS 20000
+
+/* Waits that end while polling before a budget cut by a preemption may
+ * grow again: spinning on a contended CPU spends the spinner's share of it,
+ * which the scheduler then takes out of its next wake-up. */
+#define SPIN_HOLD 256u
+
 struct spin_budget {
 	uint32_t ns;
+	uint32_t hold; /* successes left before the budget may grow */
 };
 
 static inline void spin_budget_init(struct spin_budget *b)
 {
 	b->ns = SPIN_MAX_NS;
+	b->hold = 0;
 }
 
-static inline void spin_succeeded(struct spin_budget *b)
-{
-	b->ns = b->ns >= SPIN_MAX_NS / 2 ? SPIN_MAX_NS : b->ns * 2;
-}
-
-static inline void spin_failed(struct spin_budget *b)
-{
-	b->ns = b->ns <= SPIN_MIN_NS * 2 ? SPIN_MIN_NS : b->ns / 2;
-}
+/* One spin in progress. */
+struct spin {
+	struct spin_budget *budget;
+	int64_t end;  /* CLOCK_MONOTONIC ns: the budget or the deadline */
+	int64_t last; /* the last look at the clock */
+	bool preempted;
+};
 
 static inline void cpu_relax(void)
 {
@@ -71,27 +83,54 @@ static inline int64_t spin_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The instant a spin of @budget_ns started now must end: the budget, or
- * the caller's timed deadline if that comes first. */
-static inline int64_t spin_end(uint32_t budget_ns, const struct deadline *dl)
+/* Start a spin: it ends when @b's budget is spent, or at the caller's
+ * timed deadline if that comes first. */
+static inline void spin_begin(struct spin *s, struct spin_budget *b, const struct deadline *dl)
 {
-	int64_t end = spin_now_ns() + budget_ns;
+	s->budget = b;
+	s->last = spin_now_ns();
+	s->end = s->last + b->ns;
+	s->preempted = false;
 	if (dl->kind == DEADLINE_TIMED) {
 		int64_t at = (int64_t)dl->at.tv_sec * 1000000000 + dl->at.tv_nsec;
-		if (at < end)
-			end = at;
+		if (at < s->end)
+			s->end = at;
 	}
-	return end;
 }
 
-/* One poll of a spin that ends at @end: false once that time has come.
- * @i counts the polls so far; the clock is read every SPIN_CLOCK_EVERY. */
-static inline bool spin_on(unsigned i, int64_t end)
+/* One poll: false once the spin is over. @i counts the polls so far; the
+ * clock is read every SPIN_CLOCK_EVERY. A spinner found descheduled stops:
+ * the peer it waits for may be the one that needs this CPU. */
+static inline bool spin_on(struct spin *s, unsigned i)
 {
-	if (i % SPIN_CLOCK_EVERY == SPIN_CLOCK_EVERY - 1 && spin_now_ns() >= end)
-		return false;
+	if (i % SPIN_CLOCK_EVERY == SPIN_CLOCK_EVERY - 1) {
+		int64_t t = spin_now_ns();
+		if (t - s->last > SPIN_PREEMPTED_NS)
+			s->preempted = true;
+		s->last = t;
+		if (s->preempted || t >= s->end)
+			return false;
+	}
 	cpu_relax();
 	return true;
+}
+
+/* The spin is over: @caught says whether what it waited for came. A wait
+ * that had to sleep halves the budget, one that was caught doubles it,
+ * a preempted spinner cuts it to the minimum for a while. */
+static inline void spin_end(struct spin *s, bool caught)
+{
+	struct spin_budget *b = s->budget;
+	if (s->preempted) {
+		b->ns = SPIN_MIN_NS;
+		b->hold = SPIN_HOLD;
+	} else if (!caught) {
+		b->ns = b->ns <= SPIN_MIN_NS * 2 ? SPIN_MIN_NS : b->ns / 2;
+	} else if (b->hold) {
+		b->hold--;
+	} else {
+		b->ns = b->ns >= SPIN_MAX_NS / 2 ? SPIN_MAX_NS : b->ns * 2;
+	}
 }
 
 #endif

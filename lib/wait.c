@@ -106,10 +106,10 @@ static const struct deadline *announce(uint32_t *flag, const struct deadline *dl
 /* Spin while the hint says busy, until @end. Returns false when it never
  * cleared: its holder is preempted, slow or dead (a dead one leaves the
  * hint set). */
-static bool lock_spin(const uint32_t *busy, int64_t end)
+static bool lock_spin(const uint32_t *busy, struct spin *s)
 {
 	for (unsigned i = 0; shm_load_relaxed(busy); i++)
-		if (!spin_on(i, end))
+		if (!spin_on(s, i))
 			return false;
 	return true;
 }
@@ -148,7 +148,8 @@ int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 {
 	int rc = lock_try(semid, ops, nops);
 	if (rc == -EAGAIN && dl->kind != DEADLINE_NOWAIT) {
-		int64_t end = spin_end(budget->ns, dl);
+		struct spin s;
+		spin_begin(&s, budget, dl);
 		bool slept = false;
 		for (int tries = 1; rc == -EAGAIN; tries++) {
 			/* A hint still set when the budget is spent: its holder
@@ -157,7 +158,7 @@ int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 			 * fail: others take the lock first, or one of the
 			 * caller's other operations fails. Either way, the
 			 * kernel decides. */
-			if (slept || tries > LOCK_TRIES || !lock_spin(busy, end)) {
+			if (slept || tries > LOCK_TRIES || !lock_spin(busy, &s)) {
 				slept = true;
 				rc = lock_wait_free(semid, ops, nops, dl);
 				if (rc < 0)
@@ -165,10 +166,7 @@ int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 			}
 			rc = lock_try(semid, ops, nops);
 		}
-		if (slept)
-			spin_failed(budget);
-		else
-			spin_succeeded(budget);
+		spin_end(&s, !slept);
 	}
 	if (rc == 0)
 		shm_store_relaxed(busy, 1); /* relaxed: a hint orders nothing */
@@ -211,18 +209,19 @@ int wait_for_data(struct shmring *r, const struct deadline *dl)
 		 * its lines coming so their transfer overlaps the tail's. */
 		const uint8_t *next = r->data + r->head_off;
 		const uint8_t *after = r->head_off + 64 < r->capacity ? next + 64 : next;
-		int64_t end = spin_end(r->data_spin.ns, dl);
+		struct spin s;
+		spin_begin(&s, &r->data_spin, dl);
 		for (unsigned i = 0;; i++) {
 			__builtin_prefetch(next);
 			__builtin_prefetch(after);
 			if (data_ready(r)) {
-				spin_succeeded(&r->data_spin);
+				spin_end(&s, true);
 				return 0;
 			}
-			if (!spin_on(i, end))
+			if (!spin_on(&s, i))
 				break;
 		}
-		spin_failed(&r->data_spin);
+		spin_end(&s, false);
 	}
 	for (;;) {
 		struct deadline slice;
@@ -243,6 +242,12 @@ int wait_for_data(struct shmring *r, const struct deadline *dl)
 			return -EIDRM;
 		}
 		int rc = sem_wait_token(r->semid, SEM_DATA, sleep_dl);
+		/* Woken to what it waited for: no drain, no second announce
+		 * (a leftover token costs one spurious wake-up, later). */
+		if (rc == 0 && data_ready(r)) {
+			withdraw(flag);
+			return 0;
+		}
 		if (rc == 0 || (rc == -ETIMEDOUT && sleep_dl != dl && !deadline_expired(dl))) {
 			sem_drain(r->semid, SEM_DATA);
 			continue;
@@ -269,16 +274,17 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 		uint64_t plenty = r->capacity / SPACE_HYSTERESIS;
 		if (plenty < need)
 			plenty = need;
-		int64_t end = spin_end(r->space_spin.ns, dl);
+		struct spin s;
+		spin_begin(&s, &r->space_spin, dl);
 		for (unsigned i = 0;; i++) {
 			if (space_ready(r, plenty)) {
-				spin_succeeded(&r->space_spin);
+				spin_end(&s, true);
 				return 0;
 			}
-			if (!spin_on(i, end))
+			if (!spin_on(&s, i))
 				break;
 		}
-		spin_failed(&r->space_spin);
+		spin_end(&s, false);
 		if (space_ready(r, need))
 			return 0;
 	}
@@ -299,6 +305,12 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 			return -EIDRM;
 		}
 		int rc = sem_wait_token(r->semid, SEM_SPACE, sleep_dl);
+		/* Woken to what it waited for: no drain, no second announce
+		 * (a leftover token costs one spurious wake-up, later). */
+		if (rc == 0 && space_ready(r, need)) {
+			withdraw(flag);
+			return 0;
+		}
 		if (rc == 0 || (rc == -ETIMEDOUT && sleep_dl != dl && !deadline_expired(dl))) {
 			sem_drain(r->semid, SEM_SPACE);
 			continue;

@@ -28,45 +28,88 @@ int sched_yield(void)
 	return 0;
 }
 
+/* A spin that ends now: caught or not, preempted or not. */
+static void spin_once(struct spin_budget *b, bool caught, bool preempted)
+{
+	struct deadline forever;
+	deadline_init(&forever, SHMRING_FOREVER);
+	struct spin s;
+	spin_begin(&s, b, &forever);
+	s.preempted = preempted;
+	spin_end(&s, caught);
+}
+
 Test(wait, a_budget_starts_long_halves_on_each_sleep_and_doubles_on_each_catch)
 {
 	struct spin_budget b;
 	spin_budget_init(&b);
 	cr_assert_eq(b.ns, SPIN_MAX_NS);
-	spin_succeeded(&b);
+	spin_once(&b, true, false);
 	cr_assert_eq(b.ns, SPIN_MAX_NS, "never above the maximum");
-	spin_failed(&b);
+	spin_once(&b, false, false);
 	cr_assert_eq(b.ns, SPIN_MAX_NS / 2);
 	for (int i = 0; i < 64; i++)
-		spin_failed(&b);
+		spin_once(&b, false, false);
 	cr_assert_eq(b.ns, SPIN_MIN_NS, "never below the minimum");
-	spin_succeeded(&b);
+	spin_once(&b, true, false);
 	cr_assert_eq(b.ns, 2 * SPIN_MIN_NS);
 	for (int i = 0; i < 64; i++)
-		spin_succeeded(&b);
+		spin_once(&b, true, false);
 	cr_assert_eq(b.ns, SPIN_MAX_NS);
+}
+
+Test(wait, a_preempted_spinner_keeps_the_shortest_budget_for_a_while)
+{
+	struct spin_budget b;
+	spin_budget_init(&b);
+	spin_once(&b, true, true);
+	cr_assert_eq(b.ns, SPIN_MIN_NS, "caught or not, a preempted spin cuts the budget");
+	for (unsigned i = 0; i < SPIN_HOLD; i++)
+		spin_once(&b, true, false);
+	cr_assert_eq(b.ns, SPIN_MIN_NS, "held for SPIN_HOLD catches");
+	spin_once(&b, true, false);
+	cr_assert_eq(b.ns, 2 * SPIN_MIN_NS, "then it grows again");
 }
 
 Test(wait, a_spin_never_outlasts_its_budget_nor_the_callers_deadline)
 {
+	struct spin_budget b;
+	spin_budget_init(&b);
+	struct deadline forever, past;
+	deadline_init(&forever, SHMRING_FOREVER);
+	struct spin s;
+	int64_t t0 = spin_now_ns();
+	spin_begin(&s, &b, &forever);
+	cr_assert(s.end >= t0 + SPIN_MAX_NS && s.end < t0 + SPIN_MAX_NS + 1000000);
+	unsigned i = 0;
+	while (spin_on(&s, i))
+		i++;
+	cr_assert_geq(spin_now_ns(), s.end, "it ran until its end");
+
+	deadline_init(&past, 1);
+	past.at = (struct timespec){0, 0}; /* long past */
+	spin_begin(&s, &b, &past);
+	cr_assert_leq(s.end, 0, "a deadline before the budget ends it");
+	for (i = 0; spin_on(&s, i); i++)
+		;
+	cr_assert_eq(i, SPIN_CLOCK_EVERY - 1, "over at the first look at the clock");
+}
+
+Test(wait, a_spinner_that_was_descheduled_stops_at_once)
+{
+	struct spin_budget b;
+	spin_budget_init(&b);
 	struct deadline forever;
 	deadline_init(&forever, SHMRING_FOREVER);
-	int64_t t0 = spin_now_ns();
-	int64_t end = spin_end(SPIN_MAX_NS, &forever);
-	cr_assert(end >= t0 + SPIN_MAX_NS && end < t0 + SPIN_MAX_NS + 1000000);
-
-	struct deadline soon;
-	deadline_init(&soon, 1);
-	soon.at = (struct timespec){0, 0}; /* long past */
-	cr_assert_leq(spin_end(SPIN_MAX_NS, &soon), 0, "a deadline before the budget ends it");
-
-	/* spin_on() stops once the end has come, within one clock period. */
-	end = spin_now_ns() + 20000;
+	struct spin s;
+	spin_begin(&s, &b, &forever);
+	s.end += 1000000000; /* far away: only the gap may end it */
+	usleep(2 * SPIN_PREEMPTED_NS / 1000); /* as if the CPU went to another */
 	unsigned i = 0;
-	while (spin_on(i, end))
+	while (spin_on(&s, i))
 		i++;
-	cr_assert_geq(spin_now_ns(), end);
-	cr_assert_lt(i, 20000u * SPIN_CLOCK_EVERY, "the clock was read");
+	cr_assert(s.preempted);
+	cr_assert_eq(i, SPIN_CLOCK_EVERY - 1, "stopped at the first look at the clock");
 }
 
 static int spin_forever(void *arg)
