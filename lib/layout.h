@@ -36,6 +36,7 @@
  *      280     8  cons.journal_received readers
  *      288     8  cons.joins            every reader, +1 when it attaches
  *      384     4  prod_wait.sleeping    the writer waiting for room
+ *      392     8  prod_wait.want        that writer: bytes free it waits for
  *      512     4  cons_wait.sleeping    the reader waiting for data
  *      640  1024  anchor                creator: NUL-terminated path or ""
  *     1664     4  plock_hint.busy       the shared writer holding the lock
@@ -118,6 +119,15 @@
  * behind, and leftovers never add up. Posted tokens are thus 0 or 1; the
  * kernel's undo adds one per peer that died.
  *
+ * A writer that sleeps on a full ring first stores in prod_wait.want the
+ * bytes it waits to be free: a quarter of the ring, or its record if that
+ * is larger. Readers wake it only once that much is free (so a writer is
+ * woken once per quarter of the ring, not once per record), and a reader
+ * that goes idle has the whole ring free, so it always wakes it. After
+ * SHARE_SLICE_MS (wait.c) the writer settles for the room its record
+ * needs. The field is never trusted: over the capacity means the whole
+ * ring, and 0 (what a writer of an older library leaves) means any room.
+ *
  * Peers that die: attaching as a writer does, in one semop, SEM_WRITERS +1
  * (undo) and SEM_DATA +1 then -1 (the -1 with undo). The value is unchanged,
  * but the kernel now owes SEM_DATA one token at this process's exit, so a
@@ -190,6 +200,8 @@ struct layout_side {
 
 struct layout_wait {
 	uint32_t sleeping;
+	uint32_t reserved;
+	uint64_t want; /* prod_wait: bytes free the sleeping writer waits for */
 };
 
 struct layout_lock_hint {
@@ -237,6 +249,7 @@ _Static_assert(offsetof(struct layout_header, prod.joins) == 160, "writer joins"
 _Static_assert(offsetof(struct layout_header, cons) == 256, "cons");
 _Static_assert(offsetof(struct layout_header, cons.joins) == 288, "reader joins");
 _Static_assert(offsetof(struct layout_header, prod_wait) == 384, "prod_wait");
+_Static_assert(offsetof(struct layout_header, prod_wait.want) == 392, "prod_wait.want");
 _Static_assert(offsetof(struct layout_header, cons_wait) == 512, "cons_wait");
 _Static_assert(offsetof(struct layout_header, anchor) == 640, "anchor");
 _Static_assert(offsetof(struct layout_header, plock_hint) == 1664, "plock_hint");

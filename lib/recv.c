@@ -87,7 +87,8 @@ static void publish_head(struct shmring *r, struct cursor c, unsigned messages)
 	r->head = c.index;
 	r->head_off = c.off;
 	ring_publish(&r->hdr->cons, r->head, r->received, r->light_fence);
-	wake_writer(r);
+	/* tail_seen is at most the real tail: the room is at least this. */
+	wake_writer_for_room(r, r->capacity - (r->tail_seen - r->head));
 }
 
 static void cursor_skip(const struct shmring *r, struct cursor *c, uint64_t bytes)

@@ -8,14 +8,15 @@
  * or worse, waits for the very CPU the poller burns. So a waiter polls for
  * a budget of time, never of polls (a poll costs 10 ns on one machine and
  * 100 on another), and the budget adapts per handle and per kind of wait,
- * the way a ski-rental strategy does: a wait that ended while polling
- * doubles it (up to SPIN_MAX_NS), a wait that had to sleep halves it (down
- * to SPIN_MIN_NS). A spinner that finds it was descheduled mid-spin (a
- * gap between two looks at the clock) stops at once and keeps the shortest
- * budget for a while: its CPU is wanted by someone else, and the scheduler
- * charges the time it spins to its next wake-up. On an idle host a
- * streaming pair keeps the long budget and never sleeps; on a busy one the
- * waiter sleeps almost at once, leaving its CPU to whoever needs it.
+ * the way a ski-rental strategy does: a wait caught while polling raises
+ * it to four times what that wait took (up to SPIN_MAX_NS), a wait that had
+ * to sleep halves it (down to SPIN_MIN_NS), and a budget at the minimum
+ * probes with the maximum now and then. A spinner that finds it was
+ * descheduled mid-spin (a gap between two looks at the clock) stops at
+ * once: its CPU is wanted by someone else, maybe by the peer it waits for.
+ * On an idle host a streaming pair keeps a budget that covers its waits
+ * and never sleeps; on a busy one a waiter whose peer is off-CPU sleeps
+ * almost at once, leaving its CPU to whoever needs it.
  * Nothing here ever yields: a sched_yield() beside a CPU-bound process
  * hands it a whole time slice.
  */
@@ -43,26 +44,27 @@
  * spinner was descheduled: its CPU is wanted by another process. */
 #define SPIN_PREEMPTED_NS 20000
 
-/* Waits that end while polling before a budget cut by a preemption may
- * grow again: spinning on a contended CPU spends the spinner's share of it,
- * which the scheduler then takes out of its next wake-up. */
-#define SPIN_HOLD 256u
+/* A budget at the minimum spins the maximum once every SPIN_PROBE_EVERY
+ * waits: halving alone could never learn that waits got a little longer
+ * than the minimum, say when the peer moved to another CPU. */
+#define SPIN_PROBE_EVERY 32u
 
 struct spin_budget {
 	uint32_t ns;
-	uint32_t hold; /* successes left before the budget may grow */
+	uint32_t waits; /* at the minimum, since the last probe */
 };
 
 static inline void spin_budget_init(struct spin_budget *b)
 {
 	b->ns = SPIN_MAX_NS;
-	b->hold = 0;
+	b->waits = 0;
 }
 
 /* One spin in progress. */
 struct spin {
 	struct spin_budget *budget;
 	int64_t end;  /* CLOCK_MONOTONIC ns: the budget or the deadline */
+	int64_t start;
 	int64_t last; /* the last look at the clock */
 	bool preempted;
 };
@@ -87,9 +89,15 @@ static inline int64_t spin_now_ns(void)
  * timed deadline if that comes first. */
 static inline void spin_begin(struct spin *s, struct spin_budget *b, const struct deadline *dl)
 {
+	uint32_t ns = b->ns;
+	if (ns == SPIN_MIN_NS && ++b->waits == SPIN_PROBE_EVERY) {
+		b->waits = 0;
+		ns = SPIN_MAX_NS;
+	}
 	s->budget = b;
 	s->last = spin_now_ns();
-	s->end = s->last + b->ns;
+	s->start = s->last;
+	s->end = s->last + ns;
 	s->preempted = false;
 	if (dl->kind == DEADLINE_TIMED) {
 		int64_t at = (int64_t)dl->at.tv_sec * 1000000000 + dl->at.tv_nsec;
@@ -116,20 +124,19 @@ static inline bool spin_on(struct spin *s, unsigned i)
 }
 
 /* The spin is over: @caught says whether what it waited for came. A wait
- * that had to sleep halves the budget, one that was caught doubles it,
- * a preempted spinner cuts it to the minimum for a while. */
+ * caught after t ns makes the budget at least 4t: a wait caught is cheap
+ * whatever the budget, and the next may be longer. A wait that had to
+ * sleep, or whose spinner was descheduled, halves it. */
 static inline void spin_end(struct spin *s, bool caught)
 {
 	struct spin_budget *b = s->budget;
-	if (s->preempted) {
-		b->ns = SPIN_MIN_NS;
-		b->hold = SPIN_HOLD;
-	} else if (!caught) {
-		b->ns = b->ns <= SPIN_MIN_NS * 2 ? SPIN_MIN_NS : b->ns / 2;
-	} else if (b->hold) {
-		b->hold--;
+	if (caught && !s->preempted) {
+		int64_t t = spin_now_ns() - s->start;
+		uint32_t want = t >= SPIN_MAX_NS / 4 ? SPIN_MAX_NS : (uint32_t)t * 4;
+		if (want > b->ns)
+			b->ns = want;
 	} else {
-		b->ns = b->ns >= SPIN_MAX_NS / 2 ? SPIN_MAX_NS : b->ns * 2;
+		b->ns = b->ns <= SPIN_MIN_NS * 2 ? SPIN_MIN_NS : b->ns / 2;
 	}
 }
 

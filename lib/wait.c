@@ -37,6 +37,10 @@
 /* Longest sleep when membarrier is missing (see announce()). */
 #define BACKSTOP_SLICE_MS 2
 
+/* Longest a sleeping writer waits for its share of the ring (@plenty in
+ * wait_for_space()) before it takes the room there is. */
+#define SHARE_SLICE_MS 2
+
 bool readers_expected(const struct shmring *r)
 {
 	return r->readers_at_open ||
@@ -72,18 +76,29 @@ static void withdraw(uint32_t *flag)
 	shm_exchange(flag, 0);
 }
 
-static void wake(struct shmring *r, uint32_t *flag, unsigned short sem)
+/* Wake the sleeper of @w if it sleeps and @free bytes (or more) are all it
+ * waits for. */
+static void wake(struct shmring *r, struct layout_wait *w, unsigned short sem, uint64_t free)
 {
 	uint32_t sleeping;
 	if (r->light_fence) {
 		/* The sleeper's membarrier orders this load after our index
 		 * store; the compiler must not hoist it either. */
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		sleeping = shm_load_relaxed(flag);
+		sleeping = shm_load_relaxed(&w->sleeping);
 	} else {
-		sleeping = shm_load_seq(flag);
+		sleeping = shm_load_seq(&w->sleeping);
 	}
-	if (sleeping && shm_exchange(flag, 0))
+	if (!sleeping)
+		return;
+	/* Acquire: the want stored before the flag. Untrusted: any value
+	 * over the capacity means "the whole ring", which an idle side
+	 * always has. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	uint64_t want = shm_load_relaxed(&w->want);
+	if (free < (want < r->capacity ? want : r->capacity))
+		return;
+	if (shm_exchange(&w->sleeping, 0))
 		sem_post(r->semid, sem);
 }
 
@@ -180,12 +195,17 @@ void lock_hint_clear(uint32_t *busy)
 
 void wake_reader(struct shmring *r)
 {
-	wake(r, &r->hdr->cons_wait.sleeping, SEM_DATA);
+	wake(r, &r->hdr->cons_wait, SEM_DATA, UINT64_MAX);
 }
 
 void wake_writer(struct shmring *r)
 {
-	wake(r, &r->hdr->prod_wait.sleeping, SEM_SPACE);
+	wake(r, &r->hdr->prod_wait, SEM_SPACE, UINT64_MAX);
+}
+
+void wake_writer_for_room(struct shmring *r, uint64_t free)
+{
+	wake(r, &r->hdr->prod_wait, SEM_SPACE, free);
 }
 
 static bool data_ready(struct shmring *r)
@@ -262,18 +282,28 @@ withdraw_ready:
 	return 0;
 }
 
+/* The earlier of @a and @b, both deadlines a sleep may use. */
+static const struct deadline *earlier(const struct deadline *a, const struct deadline *b)
+{
+	if (a->kind == DEADLINE_NOWAIT || b->kind == DEADLINE_FOREVER)
+		return a;
+	if (b->kind == DEADLINE_NOWAIT || a->kind == DEADLINE_FOREVER)
+		return b;
+	return deadline_before(a, b) ? a : b;
+}
+
 int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 {
-	uint32_t *flag = &r->hdr->prod_wait.sleeping;
+	struct layout_wait *w = &r->hdr->prod_wait;
+	/* Wait for a good share of the ring rather than the one record we
+	 * need: a writer that refills a full ring a record at a time pulls
+	 * the readers' index line over for every record while it spins, and
+	 * is woken once per record while it sleeps. */
+	uint64_t plenty = r->capacity / SPACE_HYSTERESIS;
+	if (plenty < need || dl->kind == DEADLINE_NOWAIT)
+		plenty = need;
 
 	if (dl->kind != DEADLINE_NOWAIT) {
-		/* While spinning, wait for a good share of the ring rather than
-		 * the one record we need: a writer that refills a full ring a
-		 * record at a time pulls the readers' index line over for
-		 * every record, and slows the reader it waits for. */
-		uint64_t plenty = r->capacity / SPACE_HYSTERESIS;
-		if (plenty < need)
-			plenty = need;
 		struct spin s;
 		spin_begin(&s, &r->space_spin, dl);
 		for (unsigned i = 0;; i++) {
@@ -288,34 +318,53 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 		if (space_ready(r, need))
 			return 0;
 	}
+	uint64_t want = plenty;
 	for (;;) {
-		struct deadline slice;
-		const struct deadline *sleep_dl = announce(flag, dl, &slice);
+		/* The readers wake us once @want bytes are free (or they go
+		 * idle): stored before the flag that makes them look at it. */
+		shm_store_relaxed(&w->want, want);
+		struct deadline backstop, share;
+		const struct deadline *sleep_dl = announce(&w->sleeping, dl, &backstop);
+		/* A reader that frees less and then stops for a while must not
+		 * keep us waiting for more than we need: after one slice, the
+		 * room there is will do. */
+		if (want > need) {
+			deadline_init(&share, SHARE_SLICE_MS);
+			sleep_dl = earlier(sleep_dl, &share);
+		}
 		int gone = readers_gone(r);
 		if (gone != 0) {
-			withdraw(flag);
+			withdraw(&w->sleeping);
 			return gone > 0 ? -EPIPE : gone;
 		}
-		if (space_ready(r, need)) {
-			withdraw(flag);
+		if (space_ready(r, want)) {
+			withdraw(&w->sleeping);
 			return 0;
 		}
 		if (ring_destroyed(r)) {
-			withdraw(flag);
+			withdraw(&w->sleeping);
 			return -EIDRM;
 		}
 		int rc = sem_wait_token(r->semid, SEM_SPACE, sleep_dl);
 		/* Woken to what it waited for: no drain, no second announce
 		 * (a leftover token costs one spurious wake-up, later). */
 		if (rc == 0 && space_ready(r, need)) {
-			withdraw(flag);
+			withdraw(&w->sleeping);
 			return 0;
+		}
+		if (rc == -ETIMEDOUT && sleep_dl == &share && !deadline_expired(dl)) {
+			if (space_ready(r, need)) {
+				withdraw(&w->sleeping);
+				return 0;
+			}
+			want = need;
+			continue;
 		}
 		if (rc == 0 || (rc == -ETIMEDOUT && sleep_dl != dl && !deadline_expired(dl))) {
 			sem_drain(r->semid, SEM_SPACE);
 			continue;
 		}
-		withdraw(flag);
+		withdraw(&w->sleeping);
 		if ((rc == -ETIMEDOUT || rc == -EAGAIN) && space_ready(r, need))
 			return 0;
 		return rc;

@@ -43,9 +43,15 @@ int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 /* Clear the hint, right before giving the lock back. */
 void lock_hint_clear(uint32_t *busy);
 
-/* After publishing: wake the other side's lock holder if it sleeps. */
+/* After publishing, or leaving: wake the other side's lock holder if it
+ * sleeps. */
 void wake_reader(struct shmring *r);
 void wake_writer(struct shmring *r);
+
+/* After consuming: wake a sleeping writer if the @free bytes the ring now
+ * has (at least) are the share it waits for. A reader that goes idle has
+ * the whole ring free, so it always wakes it. */
+void wake_writer_for_room(struct shmring *r, uint64_t free);
 
 /* Has a reader been attached at some time since this handle opened? */
 bool readers_expected(const struct shmring *r);

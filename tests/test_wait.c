@@ -39,36 +39,55 @@ static void spin_once(struct spin_budget *b, bool caught, bool preempted)
 	spin_end(&s, caught);
 }
 
-Test(wait, a_budget_starts_long_halves_on_each_sleep_and_doubles_on_each_catch)
+Test(wait, a_budget_halves_on_each_sleep_down_to_its_minimum)
 {
 	struct spin_budget b;
 	spin_budget_init(&b);
 	cr_assert_eq(b.ns, SPIN_MAX_NS);
-	spin_once(&b, true, false);
-	cr_assert_eq(b.ns, SPIN_MAX_NS, "never above the maximum");
 	spin_once(&b, false, false);
 	cr_assert_eq(b.ns, SPIN_MAX_NS / 2);
+	spin_once(&b, true, true);
+	cr_assert_eq(b.ns, SPIN_MAX_NS / 4, "a preempted spin counts as one that slept");
 	for (int i = 0; i < 64; i++)
 		spin_once(&b, false, false);
 	cr_assert_eq(b.ns, SPIN_MIN_NS, "never below the minimum");
-	spin_once(&b, true, false);
-	cr_assert_eq(b.ns, 2 * SPIN_MIN_NS);
-	for (int i = 0; i < 64; i++)
-		spin_once(&b, true, false);
-	cr_assert_eq(b.ns, SPIN_MAX_NS);
 }
 
-Test(wait, a_preempted_spinner_keeps_the_shortest_budget_for_a_while)
+Test(wait, a_wait_caught_makes_the_budget_four_times_what_it_took)
 {
-	struct spin_budget b;
-	spin_budget_init(&b);
-	spin_once(&b, true, true);
-	cr_assert_eq(b.ns, SPIN_MIN_NS, "caught or not, a preempted spin cuts the budget");
-	for (unsigned i = 0; i < SPIN_HOLD; i++)
-		spin_once(&b, true, false);
-	cr_assert_eq(b.ns, SPIN_MIN_NS, "held for SPIN_HOLD catches");
-	spin_once(&b, true, false);
-	cr_assert_eq(b.ns, 2 * SPIN_MIN_NS, "then it grows again");
+	struct spin_budget b = {.ns = SPIN_MIN_NS};
+	struct deadline forever;
+	deadline_init(&forever, SHMRING_FOREVER);
+	struct spin s;
+	spin_begin(&s, &b, &forever);
+	s.start -= 5000; /* as if it had spun 5 us */
+	spin_end(&s, true);
+	cr_assert(b.ns >= 20000 && b.ns < 25000, "budget %u", b.ns);
+	spin_begin(&s, &b, &forever);
+	spin_end(&s, true);
+	cr_assert_geq(b.ns, 20000u, "a quick catch never lowers it");
+	spin_begin(&s, &b, &forever);
+	s.start -= 1000000;
+	spin_end(&s, true);
+	cr_assert_eq(b.ns, SPIN_MAX_NS, "never above the maximum");
+}
+
+Test(wait, a_budget_at_its_minimum_probes_with_the_maximum_now_and_then)
+{
+	struct spin_budget b = {.ns = SPIN_MIN_NS};
+	struct deadline forever;
+	deadline_init(&forever, SHMRING_FOREVER);
+	unsigned probes = 0;
+	for (unsigned i = 0; i < 4 * SPIN_PROBE_EVERY; i++) {
+		struct spin s;
+		spin_begin(&s, &b, &forever);
+		if (s.end - s.start == SPIN_MAX_NS)
+			probes++;
+		else
+			cr_assert_eq(s.end - s.start, SPIN_MIN_NS);
+		spin_end(&s, false);
+	}
+	cr_assert_eq(probes, 4u);
 }
 
 Test(wait, a_spin_never_outlasts_its_budget_nor_the_callers_deadline)
