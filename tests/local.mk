@@ -19,7 +19,8 @@ criterion_tests = \
 	tests/batch.test \
 	tests/zerocopy.test \
 	tests/errors.test \
-	tests/races.test
+	tests/races.test \
+	tests/copy.test
 
 check_PROGRAMS += $(criterion_tests)
 TESTS += $(criterion_tests) tests/exports.sh
@@ -83,6 +84,11 @@ tests_races_test_SOURCES = tests/test_races.c
 tests_races_test_CPPFLAGS = $(test_common_cppflags)
 tests_races_test_CFLAGS = $(test_common_cflags)
 tests_races_test_LDADD = $(test_common_ldadd)
+
+tests_copy_test_SOURCES = tests/test_copy.c
+tests_copy_test_CPPFLAGS = $(test_common_cppflags)
+tests_copy_test_CFLAGS = $(test_common_cflags)
+tests_copy_test_LDADD = $(test_common_ldadd)
 
 else
 check-local:
