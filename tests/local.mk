@@ -8,6 +8,10 @@ TESTS += tests/ipc-begin.sh
 EXTRA_DIST += tests/ipc-begin.sh tests/ipc-end.sh tests/ipc-snapshot.sh
 CLEANFILES += tests/ipc-before.txt
 
+# lib/copy.c's variants contain no rep movs and call nothing (issue 7).
+TESTS += tests/copy-asm.sh
+EXTRA_DIST += tests/copy-asm.sh
+
 if HAVE_CRITERION
 criterion_tests = \
 	tests/ring.test \
