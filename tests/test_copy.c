@@ -9,9 +9,10 @@
  *     0..640 (all the short cases and, for every width, the head, one or
  *     two loop blocks and every tail remainder) and at the edge lengths
  *     2^k - 1, 2^k, 2^k + 1 up to 65536, 4095..4097, 69999 and 70000;
- *   - every length 0..70,000, each at one pair: length L runs at source
- *     offset L % 64 and destination offset (L / 64 + L / 4096) % 64, so
- *     every one of the 4096 pairs gets one length out of every 4096;
+ *   - every length 0..70,000, each at two pairs: length L runs at source
+ *     offset L % 64 and destination offset (L / 64 + L / 4096) % 64, and
+ *     with the two swapped, so each of the 4096 pairs gets two lengths out
+ *     of every 4096;
  *   - page offsets {0, 8, 4088..4095} on both sides (copies that cross a
  *     page, the record-header case of issue 7) against every length within
  *     16 of 4096, 8192 and 65536.
@@ -166,7 +167,7 @@ ParameterizedTest(enum shmring__copy_variant *v, copy,
 		}
 }
 
-ParameterizedTestParameters(copy, every_length_to_70000_with_rotating_alignments)
+ParameterizedTestParameters(copy, every_length_to_70000_at_rotating_alignment_pairs)
 {
 	static enum shmring__copy_variant v[] = {SHMRING__COPY_SSE2, SHMRING__COPY_AVX2,
 						 SHMRING__COPY_AVX512};
@@ -174,14 +175,16 @@ ParameterizedTestParameters(copy, every_length_to_70000_with_rotating_alignments
 }
 
 ParameterizedTest(enum shmring__copy_variant *v, copy,
-		  every_length_to_70000_with_rotating_alignments, .init = buffers_setup,
+		  every_length_to_70000_at_rotating_alignment_pairs, .init = buffers_setup,
 		  .fini = buffers_teardown)
 {
 	shmring__copy_fn *fn = variant(*v);
 	const char *name = shmring__copy_variant_name(*v);
 
-	for (size_t n = 0; n <= MAX_LEN; n++)
+	for (size_t n = 0; n <= MAX_LEN; n++) {
 		check(fn, name, n % 64, (n / 64 + n / PAGE) % 64, n);
+		check(fn, name, (n / 64 + n / PAGE) % 64, n % 64, n);
+	}
 }
 
 /* Page offsets {0, 8, 4088..4095} on both sides, lengths within 16 of
