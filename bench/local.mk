@@ -44,3 +44,10 @@ CLEANFILES += bench/results/bench.csv bench/results/bench.png
 .PHONY: bench
 bench: bench/shmring-bench$(EXEEXT)
 	./bench/shmring-bench$(EXEEXT)
+
+# shmring-copybench (issue 7): lib/copy.c's variants against memcpy at every
+# alignment pair that matters; it reaches the internal lib/copy.h.
+noinst_PROGRAMS += bench/shmring-copybench
+bench_shmring_copybench_SOURCES = bench/copybench.c bench/bench.h bench/util.c
+bench_shmring_copybench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
+bench_shmring_copybench_LDADD = lib/libshmring_core.la

@@ -3,6 +3,7 @@
 noinst_LTLIBRARIES = lib/libshmring_core.la
 lib_libshmring_core_la_SOURCES = \
 	lib/clock.c lib/clock.h \
+	lib/copy.c lib/copy.h \
 	lib/error.c \
 	lib/fence.c lib/fence.h \
 	lib/handle.h \

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "copy.h"
 #include "layout.h"
 
 /* Check a (head, tail) pair read from shared memory: both aligned, and
@@ -58,13 +59,15 @@ static inline __attribute__((always_inline)) void ring_copy_ends(unsigned char *
 
 /* Copy a payload into or out of the ring. Up to 64 bytes, most messages,
  * inline with two overlapping moves of a fixed size (no call, no length
- * dispatch); longer ones through memcpy. @n comes from a validated length. */
+ * dispatch); longer ones through shmring__copy(), not memcpy, whose rep
+ * movsb has an alignment cliff on some CPUs (copy.c). @n comes from a
+ * validated length. */
 static inline void ring_copy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 	if (n > 64)
-		__builtin_memcpy(d, s, n);
+		shmring__copy(d, s, n);
 	else if (n >= 32)
 		ring_copy_ends(d, s, n, 32);
 	else if (n >= 16)

@@ -8,6 +8,10 @@ TESTS += tests/ipc-begin.sh
 EXTRA_DIST += tests/ipc-begin.sh tests/ipc-end.sh tests/ipc-snapshot.sh
 CLEANFILES += tests/ipc-before.txt
 
+# lib/copy.c's variants contain no rep movs and call nothing (issue 7).
+TESTS += tests/copy-asm.sh
+EXTRA_DIST += tests/copy-asm.sh
+
 if HAVE_CRITERION
 criterion_tests = \
 	tests/ring.test \
@@ -20,7 +24,8 @@ criterion_tests = \
 	tests/zerocopy.test \
 	tests/errors.test \
 	tests/races.test \
-	tests/wait.test
+	tests/wait.test \
+	tests/copy.test
 
 check_PROGRAMS += $(criterion_tests)
 TESTS += $(criterion_tests) tests/exports.sh
@@ -89,6 +94,11 @@ tests_wait_test_SOURCES = tests/test_wait.c
 tests_wait_test_CPPFLAGS = $(test_common_cppflags)
 tests_wait_test_CFLAGS = $(test_common_cflags)
 tests_wait_test_LDADD = $(test_common_ldadd)
+
+tests_copy_test_SOURCES = tests/test_copy.c
+tests_copy_test_CPPFLAGS = $(test_common_cppflags)
+tests_copy_test_CFLAGS = $(test_common_cflags)
+tests_copy_test_LDADD = $(test_common_ldadd)
 
 else
 check-local:
