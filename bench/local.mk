@@ -15,6 +15,7 @@ bench_shmring_bench_SOURCES = \
 	bench/t_socket.c \
 	bench/t_sysvmsg.c \
 	bench/t_posixmq.c \
+	bench/load.c bench/load.h \
 	bench/options.c bench/options.h \
 	bench/main.c
 bench_shmring_bench_CPPFLAGS = $(AM_CPPFLAGS) $(ZMQ_CFLAGS)

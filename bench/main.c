@@ -14,6 +14,7 @@
 #include "shmring.h"
 
 #include "cleanup.h"
+#include "load.h"
 #include "options.h"
 #include "report.h"
 #include "run.h"
@@ -215,9 +216,12 @@ static void make_parent(const char *path)
 
 static void write_outputs(const struct plan *p, struct options *o)
 {
-	const char *csv = o->csv ? o->csv : "bench/results/bench.csv";
+	/* A busy run never overwrites the idle one's results. */
+	const char *csv = p->load ? "bench/results/bench-busy.csv" : "bench/results/bench.csv";
 	int rc;
 
+	if (o->csv)
+		csv = o->csv;
 	make_parent(csv);
 	rc = report_csv(csv, p);
 	if (rc < 0)
@@ -231,7 +235,7 @@ static void write_outputs(const struct plan *p, struct options *o)
 		return;
 	}
 	if (!o->plot)
-		o->plot = "bench/results/bench.png";
+		o->plot = p->load ? "bench/results/bench-busy.png" : "bench/results/bench.png";
 	make_parent(o->plot);
 	fflush(stdout);
 	rc = report_plot(GNUPLOT_PATH, o->plot, p);
@@ -261,6 +265,14 @@ int main(int argc, char **argv)
 	}
 	steps = count_steps(&plan, &opts);
 	report_header(stderr, &plan, "# ");
+	if (plan.load) {
+		rc = load_start(plan.load);
+		if (rc < 0) {
+			fprintf(stderr, "shmring-bench: cannot start the load: %s\n",
+				strerror(-rc));
+			return 1;
+		}
+	}
 	for (unsigned i = 0; i < plan.ntr; i++)
 		run_transport(&plan, i, &opts);
 	if (has_shmring(&plan) && !opts.no_idle)
@@ -270,6 +282,8 @@ int main(int argc, char **argv)
 		plan.fp_ok = shmring_footprint(plan.fp_asked, &plan.fp_capacity,
 					       &plan.fp_segment) == 0;
 	}
+	if (plan.load)
+		plan.load_died = load_stop(&plan.load_cpus);
 	cleanup_run(); /* everything is gone and every limit is back now */
 
 	printf("\n");
@@ -279,6 +293,11 @@ int main(int argc, char **argv)
 		report_targets(stdout, &plan);
 	write_outputs(&plan, &opts);
 	failed = report_failures(&plan);
+	if (plan.load_died) {
+		fprintf(stderr, "shmring-bench: %u load process%s died during the run\n",
+			plan.load_died, plan.load_died > 1 ? "es" : "");
+		failed++;
+	}
 	if (failed) {
 		fprintf(stderr, "shmring-bench: %u measurement%s FAILED (see the table)\n", failed,
 			failed > 1 ? "s" : "");

@@ -117,17 +117,27 @@ void report_header(FILE *f, const struct plan *p, const char *pre)
 		   "pipe size, socket buffers, queue bytes/depth); batch calls of up to %u "
 		   "messages\n",
 		pre, bench_size_str(p->cfg.budget, b1, sizeof(b1)), p->cfg.batch);
+	if (p->load) {
+		fprintf(f, "%sbusy host: %u CPU-bound process%s beside the benchmark", pre,
+			p->load, p->load > 1 ? "es" : "");
+		if (p->load_cpus > 0)
+			fprintf(f, " (they got %.2f CPU on average)", p->load_cpus);
+		fprintf(f, "; * marks a cell only when other processes used CPU besides them\n");
+	} else {
+		fprintf(f, "%sidle host: nothing else runs by design (see --load)\n", pre);
+	}
 	for (unsigned i = 0; i < run_note_count(); i++)
 		fprintf(f, "%snote: %s\n", pre, run_note_text(i));
 }
 
-static void disturbed_note(FILE *f, unsigned n)
+static void disturbed_note(FILE *f, const struct plan *p, unsigned n)
 {
 	if (n)
 		fprintf(f,
-			"* %u measurement%s disturbed: other processes used >= %.2f CPU "
+			"* %u measurement%s disturbed: other processes%s used >= %.2f CPU "
 			"meanwhile\n",
-			n, n > 1 ? "s" : "", FOREIGN_NOTE);
+			n, n > 1 ? "s" : "", p->load ? " (not counting our load)" : "",
+			FOREIGN_NOTE);
 }
 
 static void throughput_table(FILE *f, const struct plan *p)
@@ -166,7 +176,7 @@ static void throughput_table(FILE *f, const struct plan *p)
 		if (s + 1 < p->nsizes)
 			fprintf(f, "\n");
 	}
-	disturbed_note(f, disturbed);
+	disturbed_note(f, p, disturbed);
 }
 
 static void pingpong_table(FILE *f, const struct plan *p)
@@ -203,7 +213,7 @@ static void pingpong_table(FILE *f, const struct plan *p)
 			r->foreign >= FOREIGN_NOTE ? " *" : "");
 		disturbed += r->foreign >= FOREIGN_NOTE;
 	}
-	disturbed_note(f, disturbed);
+	disturbed_note(f, p, disturbed);
 }
 
 static void idle_table(FILE *f, const struct plan *p)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "load.h"
 #include "loops.h"
 #include "run.h"
 
@@ -193,7 +194,7 @@ int run_procs(struct chan *c, unsigned n, run_fn fn, unsigned timeout_s, uint64_
 	int ready[2], go[2], failed = 0, rc;
 	pid_t pids[BENCH_MAX_PRODUCERS + 2];
 	unsigned started = 0, left;
-	uint64_t busy0 = 0, ours0 = 0;
+	uint64_t busy0 = 0, ours0 = 0, load0 = 0;
 
 	memset(shared, 0, sizeof(*shared));
 	if (pipe(ready) < 0 || pipe(go) < 0) {
@@ -240,13 +241,16 @@ int run_procs(struct chan *c, unsigned n, run_fn fn, unsigned timeout_s, uint64_
 		cleanup_kill_children();
 	busy0 = machine_busy_ticks();
 	ours0 = family_cpu_ns();
+	load0 = load_cpu_ns();
 	*t0 = bench_now_ns();
 	close(go[1]); /* everyone starts now */
 	close(ready[0]);
 
 	for (left = started; left > 0;) {
 		int st;
-		pid_t pid = waitpid(-1, &st, 0);
+		/* Our process group only: the load processes (load.h) have their
+		   own, and stay running. */
+		pid_t pid = waitpid(0, &st, 0);
 
 		if (pid < 0) {
 			if (errno == EINTR)
@@ -268,10 +272,12 @@ int run_procs(struct chan *c, unsigned n, run_fn fn, unsigned timeout_s, uint64_
 		}
 	}
 	{
-		/* CPU time others used meanwhile: a disturbed measurement. */
+		/* CPU time others used meanwhile: a disturbed measurement. Our
+		   own load processes (--load) are not others. */
 		double wall = (double)(bench_now_ns() - *t0) / 1e9;
 		double busy = (double)(machine_busy_ticks() - busy0) / (double)sysconf(_SC_CLK_TCK);
-		double ours = (double)(family_cpu_ns() - ours0) / 1e9;
+		double ours = (double)(family_cpu_ns() - ours0) / 1e9 +
+			      (double)(load_cpu_ns() - load0) / 1e9;
 
 		r->foreign = busy0 && wall > 0 && busy > ours ? (busy - ours) / wall : 0;
 	}
