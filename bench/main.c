@@ -28,7 +28,7 @@ static unsigned step, steps;
 
 static void progress(const char *name, const char *what, const struct result *r)
 {
-	char rate[128];
+	char rate[192];
 
 	step++;
 	if (r->state == RESULT_SKIPPED)
@@ -41,6 +41,13 @@ static void progress(const char *name, const char *what, const struct result *r)
 	else
 		snprintf(rate, sizeof(rate), "%.3f M msgs/s (%llu msgs in %.3f s)", r->rate / 1e6,
 			 (unsigned long long)r->messages, r->seconds);
+	if (r->state == RESULT_OK && r->alt_rate > 0) {
+		char at[32];
+
+		snprintf(rate + strlen(rate), sizeof(rate) - strlen(rate), " [%s slower by %.1f %%]",
+			 run_placement_str(r->buf_offset, at, sizeof(at)),
+			 100.0 * (1.0 - r->rate / r->alt_rate));
+	}
 	if (r->state == RESULT_OK && r->foreign >= FOREIGN_NOTE)
 		snprintf(rate + strlen(rate), sizeof(rate) - strlen(rate),
 			 " [other processes: %.2f CPU]", r->foreign);
@@ -56,22 +63,56 @@ static int cmp_rate(const void *a, const void *b)
 	return x->rate < y->rate ? -1 : x->rate > y->rate;
 }
 
-/* Run a cell @repeat times; keep the median, or the first failure. */
+/*
+ * Run a cell @repeat times with each placement of the user buffers (page-
+ * aligned, and p->cfg.buf_offset past a page), the two interleaved so that
+ * both see the same host; keep the median of each and report the slower,
+ * with the other's rate beside it. The first failure ends the cell.
+ */
 static void measure(const struct plan *p, const struct transport *t, size_t size,
 		    struct result *out)
 {
-	struct result runs[16];
+	static struct result runs[2][16];
+	const size_t offsets[2] = {0, p->cfg.buf_offset};
 	unsigned n = p->repeat > 16 ? 16 : p->repeat;
+	unsigned ways = (t->flags & TR_IN_PLACE) || offsets[1] == 0 ? 1 : 2;
+	const struct result *slow, *fast;
 
 	for (unsigned i = 0; i < n; i++) {
-		run_throughput(t, &p->cfg, size, &runs[i]);
-		if (runs[i].state != RESULT_OK) {
-			*out = runs[i];
+		for (unsigned w = 0; w < ways; w++) {
+			struct result *r = &runs[w][i];
+
+			run_throughput(t, &p->cfg, size, offsets[w], r);
+			if (r->state == RESULT_OK)
+				continue;
+			*out = *r;
+			if (ways > 1) {
+				size_t used = strlen(out->why);
+				char at[32];
+
+				snprintf(out->why + used, sizeof(out->why) - used,
+					 " (user buffers at %s)",
+					 run_placement_str(offsets[w], at, sizeof(at)));
+			}
 			return;
 		}
 	}
-	qsort(runs, n, sizeof(runs[0]), cmp_rate);
-	*out = runs[n / 2];
+	for (unsigned w = 0; w < ways; w++)
+		qsort(runs[w], n, sizeof(runs[w][0]), cmp_rate);
+	slow = &runs[0][n / 2];
+	fast = NULL;
+	if (ways > 1) {
+		fast = &runs[1][n / 2];
+		if (fast->rate < slow->rate) {
+			fast = slow;
+			slow = &runs[1][n / 2];
+		}
+	}
+	*out = *slow;
+	if (fast) {
+		out->alt_rate = fast->rate;
+		out->alt_offset = fast->buf_offset;
+	}
 }
 
 static int cmp_p50(const void *a, const void *b)

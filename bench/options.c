@@ -58,6 +58,9 @@ static void usage(FILE *f)
 		"  --repeat N      runs per cell; the median is reported\n"
 		"  --budget BYTES  buffering per channel (default 256k; at least 4 messages)\n"
 		"  --batch N       messages per batch call (default 64)\n"
+		"  --buf-offset N  copying cells run with page-aligned user buffers and\n"
+		"                  with buffers N bytes past a page (default 1; 0: page\n"
+		"                  only); the slower is reported\n"
 		"  --csv PATH      CSV file (default bench/results/bench.csv)\n"
 		"  --plot PATH     PNG plot via gnuplot (default bench/results/bench.png)\n"
 		"  --no-plot       no plot\n"
@@ -184,7 +187,7 @@ static int parse_load(struct plan *p, int argc, char **argv)
 
 int parse_args(int argc, char **argv, struct plan *p, struct options *o)
 {
-	enum { O_FULL = 256, O_TINY, O_ONLY, O_SIZES, O_SECONDS, O_REPEAT, O_BUDGET, O_BATCH,
+	enum { O_FULL = 256, O_TINY, O_ONLY, O_SIZES, O_SECONDS, O_REPEAT, O_BUDGET, O_BATCH, O_BUFOFF,
 	       O_CSV, O_PLOT, O_NOPLOT, O_NOPP, O_NOIDLE, O_NOSYSCTL, O_LOAD, O_PIN, O_LIST, O_HELP };
 	static const struct option longopts[] = {
 		{"full", no_argument, NULL, O_FULL},
@@ -195,6 +198,7 @@ int parse_args(int argc, char **argv, struct plan *p, struct options *o)
 		{"repeat", required_argument, NULL, O_REPEAT},
 		{"budget", required_argument, NULL, O_BUDGET},
 		{"batch", required_argument, NULL, O_BATCH},
+		{"buf-offset", required_argument, NULL, O_BUFOFF},
 		{"csv", required_argument, NULL, O_CSV},
 		{"plot", required_argument, NULL, O_PLOT},
 		{"no-plot", no_argument, NULL, O_NOPLOT},
@@ -208,7 +212,8 @@ int parse_args(int argc, char **argv, struct plan *p, struct options *o)
 		{NULL, 0, NULL, 0},
 	};
 	double secs = -1;
-	long repeat = 0, batch = 0;
+	long repeat = 0, batch = 0, bufoff = 1;
+	char *end;
 	const char *only = NULL, *sizes = NULL;
 	size_t budget = 0;
 	int opt;
@@ -253,6 +258,14 @@ int parse_args(int argc, char **argv, struct plan *p, struct options *o)
 			batch = strtol(optarg, NULL, 10);
 			if (batch < 1 || batch > 4096) {
 				fprintf(stderr, "shmring-bench: bad --batch '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case O_BUFOFF:
+			bufoff = strtol(optarg, &end, 10);
+			if (*end != '\0' || bufoff < 0 || bufoff >= (long)CHAN_PAGE) {
+				fprintf(stderr, "shmring-bench: bad --buf-offset '%s' (0 .. %u)\n",
+					optarg, CHAN_PAGE - 1);
 				return -1;
 			}
 			break;
@@ -308,6 +321,7 @@ int parse_args(int argc, char **argv, struct plan *p, struct options *o)
 		p->repeat = (unsigned)repeat;
 	p->cfg.budget = budget ? budget : 256u << 10;
 	p->cfg.batch = batch ? (unsigned)batch : 64;
+	p->cfg.buf_offset = (size_t)bufoff;
 	p->cfg.timeout_s = 30;
 	p->pp_size = 64;
 	if (only) {

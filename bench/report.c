@@ -117,6 +117,13 @@ void report_header(FILE *f, const struct plan *p, const char *pre)
 		   "pipe size, socket buffers, queue bytes/depth); batch calls of up to %u "
 		   "messages\n",
 		pre, bench_size_str(p->cfg.budget, b1, sizeof(b1)), p->cfg.batch);
+	if (p->cfg.buf_offset)
+		fprintf(f, "%suser buffers: each copying cell runs with page-aligned buffers and with "
+			   "buffers at page+%zu (producer's source and consumer's destination "
+			   "alike), and shows the slower; round trips use page-aligned buffers\n",
+			pre, p->cfg.buf_offset);
+	else
+		fprintf(f, "%suser buffers: page-aligned only (--buf-offset 0)\n", pre);
 	if (p->load) {
 		fprintf(f, "%sbusy host: %u CPU-bound process%s beside the benchmark", pre,
 			p->load, p->load > 1 ? "es" : "");
@@ -140,14 +147,32 @@ static void disturbed_note(FILE *f, const struct plan *p, unsigned n)
 			FOREIGN_NOTE);
 }
 
+/* Which buffer placement the cell's number is, and how far below the
+   other it was: "page+1 -3.2%", "page -0.4%", "in place". */
+static const char *slower_str(const struct result *r, char *buf, size_t len)
+{
+	char at[32];
+
+	run_placement_str(r->buf_offset, at, sizeof(at));
+	if (r->alt_rate > 0)
+		snprintf(buf, len, "%s -%.1f%%", at, 100.0 * (1.0 - r->rate / r->alt_rate));
+	else
+		snprintf(buf, len, "%s", at);
+	return buf;
+}
+
 static void throughput_table(FILE *f, const struct plan *p)
 {
-	char sz[24], r1[24], x1[16], x2[16], peer[40];
+	char sz[24], r1[24], x1[16], x2[16], peer[40], slower[40];
 	unsigned disturbed = 0;
 
 	fprintf(f, "\nThroughput, one-way streaming (higher is better; MB = 10^6 bytes)\n");
-	fprintf(f, "%-8s %-15s %4s %10s %10s %8s %12s  %s\n", "size", "transport", "prod",
-		"msgs/s", "MB/s", "x pipe", "x best peer", "(best peer)");
+	if (p->cfg.buf_offset)
+		fprintf(f, "Each copying cell: the slower of page-aligned and page+%zu user buffers; "
+			   "\"slower\" says which, and by how much\n",
+			p->cfg.buf_offset);
+	fprintf(f, "%-8s %-15s %4s %10s %10s %8s %12s  %-16s %s\n", "size", "transport", "prod",
+		"msgs/s", "MB/s", "x pipe", "x best peer", "(best peer)", "slower");
 	for (unsigned s = 0; s < p->nsizes; s++) {
 		for (unsigned i = 0; i < p->ntr; i++) {
 			const struct transport *t = p->tr[i];
@@ -165,11 +190,12 @@ static void throughput_table(FILE *f, const struct plan *p)
 			}
 			best = best_peer(p, t->producers, (int)s, KINDS_PEER, &w);
 			snprintf(peer, sizeof(peer), "(%s)", w >= 0 ? p->tr[w]->name : "none");
-			fprintf(f, "%-8s %-15s %4u %10s %10.1f %8s %12s  %-16s%s\n", sz, t->name,
-				t->producers, si_rate(r->rate, r1, sizeof(r1)),
+			fprintf(f, "%-8s %-15s %4u %10s %10.1f %8s %12s  %-16s %s%s\n", sz,
+				t->name, t->producers, si_rate(r->rate, r1, sizeof(r1)),
 				r->rate * (double)p->sizes[s] / 1e6,
 				ratio(r->rate, pipe_ref(p, t->producers, (int)s), x1, sizeof(x1)),
 				ratio(r->rate, best, x2, sizeof(x2)), peer,
+				slower_str(r, slower, sizeof(slower)),
 				r->foreign >= FOREIGN_NOTE ? " *" : "");
 			disturbed += r->foreign >= FOREIGN_NOTE;
 		}
@@ -394,13 +420,14 @@ int report_csv(const char *path, const struct plan *p)
 	report_header(f, p, "# ");
 	fprintf(f, "test,transport,kind,producers,size,messages,seconds,msgs_per_s,mb_per_s,"
 		   "x_pipe,x_best_peer,best_peer,p50_ns,p99_ns,mean_ns,cpu_ns,other_cpu,"
-		   "status,note\n");
+		   "buffers,other_buffers,other_msgs_per_s,status,note\n");
 	for (unsigned i = 0; i < p->ntr; i++) {
 		const struct transport *t = p->tr[i];
 
 		for (unsigned s = 0; p->tp_run[i] && s < p->nsizes; s++) {
 			const struct result *r = &p->tp[i][s];
 			double best, ref;
+			char at[32];
 			int w;
 
 			best = best_peer(p, t->producers, (int)s, KINDS_PEER, &w);
@@ -414,7 +441,16 @@ int report_csv(const char *path, const struct plan *p)
 			if (r->state == RESULT_OK && best > 0)
 				fprintf(f, "%.4f", r->rate / best);
 			fprintf(f, ",%s,,,,,%.3f,%s,", w >= 0 ? p->tr[w]->name : "", r->foreign,
-				state_name(r->state));
+				r->state == RESULT_OK
+					? run_placement_str(r->buf_offset, at, sizeof(at))
+					: "");
+			if (r->alt_rate > 0)
+				fprintf(f, "%s,%.1f",
+					run_placement_str(r->alt_offset, at, sizeof(at)),
+					r->alt_rate);
+			else
+				fputc(',', f);
+			fprintf(f, ",%s,", state_name(r->state));
 			csv_text(f, r->why);
 			fputc('\n', f);
 		}
@@ -422,7 +458,7 @@ int report_csv(const char *path, const struct plan *p)
 			const struct result *r = &p->pp[i];
 
 			fprintf(f, "pingpong,%s,%s,1,%zu,%" PRIu64 ",,,,,,,%" PRIu64 ",%" PRIu64
-				   ",%" PRIu64 ",,%.3f,%s,",
+				   ",%" PRIu64 ",,%.3f,page,,,%s,",
 				t->name, kind_name(t->kind), p->pp_size, r->rounds, r->p50_ns,
 				r->p99_ns, r->mean_ns, r->foreign, state_name(r->state));
 			csv_text(f, r->why);
@@ -432,7 +468,7 @@ int report_csv(const char *path, const struct plan *p)
 	for (int i = 0; p->idle_run && i < 2; i++) {
 		const struct idle_result *r = &p->idle[i];
 
-		fprintf(f, "idle,shmring-%s,shmring,1,64,1,%.6f,,,,,,,,,%" PRIu64 ",,%s,",
+		fprintf(f, "idle,shmring-%s,shmring,1,64,1,%.6f,,,,,,,,,%" PRIu64 ",,page,,,%s,",
 			r->exclusive ? "exclusive" : "shared", (double)r->wall_ns / 1e9, r->cpu_ns,
 			r->ok ? "ok" : "failed");
 		csv_text(f, r->why);

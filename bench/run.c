@@ -337,7 +337,7 @@ static unsigned cell_timeout(const struct run_cfg *cfg)
 }
 
 static int setup_chan(struct chan *c, const struct transport *t, const struct run_cfg *cfg,
-		      size_t size, int pingpong, struct result *r)
+		      size_t size, size_t buf_offset, int pingpong, struct result *r)
 {
 	char err[256] = "";
 	int rc;
@@ -345,6 +345,7 @@ static int setup_chan(struct chan *c, const struct transport *t, const struct ru
 	memset(c, 0, sizeof(*c));
 	c->tr = t;
 	c->size = size;
+	c->buf_offset = buf_offset == RUN_IN_PLACE ? 0 : buf_offset;
 	c->pingpong = pingpong;
 	c->producers = pingpong ? 1 : t->producers;
 	c->budget = run_budget(cfg, size);
@@ -362,8 +363,19 @@ static int setup_chan(struct chan *c, const struct transport *t, const struct ru
 	return 0;
 }
 
+const char *run_placement_str(size_t buf_offset, char *buf, size_t len)
+{
+	if (buf_offset == RUN_IN_PLACE)
+		snprintf(buf, len, "in place");
+	else if (buf_offset == 0)
+		snprintf(buf, len, "page");
+	else
+		snprintf(buf, len, "page+%zu", buf_offset);
+	return buf;
+}
+
 void run_throughput(const struct transport *t, const struct run_cfg *cfg, size_t size,
-		    struct result *r)
+		    size_t buf_offset, struct result *r)
 {
 	struct run_cfg mine = *cfg;
 	struct chan c;
@@ -379,7 +391,8 @@ void run_throughput(const struct transport *t, const struct run_cfg *cfg, size_t
 		mine.count = (mine.count + t->producers - 1) / t->producers;
 	}
 	cur_cfg = &mine;
-	if (setup_chan(&c, t, cfg, size, 0, r) < 0)
+	r->buf_offset = t->flags & TR_IN_PLACE ? RUN_IN_PLACE : buf_offset;
+	if (setup_chan(&c, t, cfg, size, r->buf_offset, 0, r) < 0)
 		return;
 	if (run_procs(&c, 1 + t->producers, throughput_child, cell_timeout(cfg), &t0, r) < 0) {
 		r->state = RESULT_FAILED;
@@ -419,7 +432,8 @@ void run_pingpong(const struct transport *t, const struct run_cfg *cfg, size_t s
 	if (mine.count > 20000)
 		mine.count = 20000;
 	cur_cfg = &mine;
-	if (setup_chan(&c, t, cfg, size, 1, r) < 0)
+	/* Round trips: page-aligned buffers, as ever. */
+	if (setup_chan(&c, t, cfg, size, 0, 1, r) < 0)
 		return;
 	if (run_procs(&c, 2, pingpong_child, cell_timeout(cfg), &t0, r) < 0) {
 		r->state = RESULT_FAILED;
