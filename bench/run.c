@@ -276,8 +276,10 @@ int run_procs(struct chan *c, unsigned n, run_fn fn, unsigned timeout_s, uint64_
 		   own load processes (--load) are not others. */
 		double wall = (double)(bench_now_ns() - *t0) / 1e9;
 		double busy = (double)(machine_busy_ticks() - busy0) / (double)sysconf(_SC_CLK_TCK);
+		uint64_t load1 = load_cpu_ns();
+		/* (a load process that died early takes its time away) */
 		double ours = (double)(family_cpu_ns() - ours0) / 1e9 +
-			      (double)(load_cpu_ns() - load0) / 1e9;
+			      (load1 > load0 ? (double)(load1 - load0) / 1e9 : 0);
 
 		r->foreign = busy0 && wall > 0 && busy > ours ? (busy - ours) / wall : 0;
 	}
