@@ -43,8 +43,9 @@ static void progress(const char *name, const char *what, const struct result *r)
 			 (unsigned long long)r->messages, r->seconds);
 	if (r->state == RESULT_OK && r->alt_rate > 0) {
 		char at[32];
+		size_t used = strlen(rate);
 
-		snprintf(rate + strlen(rate), sizeof(rate) - strlen(rate), " [%s slower by %.1f %%]",
+		snprintf(rate + used, sizeof(rate) - used, " [%s slower by %.1f %%]",
 			 run_placement_str(r->buf_offset, at, sizeof(at)),
 			 100.0 * (1.0 - r->rate / r->alt_rate));
 	}

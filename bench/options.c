@@ -187,8 +187,9 @@ static int parse_load(struct plan *p, int argc, char **argv)
 
 int parse_args(int argc, char **argv, struct plan *p, struct options *o)
 {
-	enum { O_FULL = 256, O_TINY, O_ONLY, O_SIZES, O_SECONDS, O_REPEAT, O_BUDGET, O_BATCH, O_BUFOFF,
-	       O_CSV, O_PLOT, O_NOPLOT, O_NOPP, O_NOIDLE, O_NOSYSCTL, O_LOAD, O_PIN, O_LIST, O_HELP };
+	enum { O_FULL = 256, O_TINY, O_ONLY, O_SIZES, O_SECONDS, O_REPEAT, O_BUDGET, O_BATCH,
+	       O_BUFOFF, O_CSV, O_PLOT, O_NOPLOT, O_NOPP, O_NOIDLE, O_NOSYSCTL, O_LOAD, O_PIN,
+	       O_LIST, O_HELP };
 	static const struct option longopts[] = {
 		{"full", no_argument, NULL, O_FULL},
 		{"tiny", no_argument, NULL, O_TINY},

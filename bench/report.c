@@ -118,8 +118,8 @@ void report_header(FILE *f, const struct plan *p, const char *pre)
 		   "messages\n",
 		pre, bench_size_str(p->cfg.budget, b1, sizeof(b1)), p->cfg.batch);
 	if (p->cfg.buf_offset)
-		fprintf(f, "%suser buffers: each copying cell runs with page-aligned buffers and with "
-			   "buffers at page+%zu (producer's source and consumer's destination "
+		fprintf(f, "%suser buffers: each copying cell runs with page-aligned buffers and "
+			   "with buffers at page+%zu (producer's source and consumer's destination "
 			   "alike), and shows the slower; round trips use page-aligned buffers\n",
 			pre, p->cfg.buf_offset);
 	else
@@ -168,8 +168,8 @@ static void throughput_table(FILE *f, const struct plan *p)
 
 	fprintf(f, "\nThroughput, one-way streaming (higher is better; MB = 10^6 bytes)\n");
 	if (p->cfg.buf_offset)
-		fprintf(f, "Each copying cell: the slower of page-aligned and page+%zu user buffers; "
-			   "\"slower\" says which, and by how much\n",
+		fprintf(f, "Each copying cell: the slower of page-aligned and page+%zu user "
+			   "buffers; \"slower\" says which, and by how much\n",
 			p->cfg.buf_offset);
 	fprintf(f, "%-8s %-15s %4s %10s %10s %8s %12s  %-16s %s\n", "size", "transport", "prod",
 		"msgs/s", "MB/s", "x pipe", "x best peer", "(best peer)", "slower");
@@ -446,8 +446,8 @@ void report_targets(FILE *f, const struct plan *p)
 		fprintf(f, "\nTargets (issue 7), busy host: %u CPU-bound process%s beside the "
 			   "benchmark\n",
 			p->load, p->load > 1 ? "es" : "");
-		fprintf(f, "  every shmring cell 8 B .. 1 MiB >= 1.5x pipe at its size (stretch 3x); "
-			   "the worst size decides\n");
+		fprintf(f, "  every shmring cell 8 B .. 1 MiB >= 1.5x pipe at its size (stretch "
+			   "3x); the worst size decides\n");
 		busy_targets(f, p);
 	} else {
 		fprintf(f, "\nTargets (issue 7), idle host\n");
@@ -606,7 +606,8 @@ int report_plot(const char *gnuplot, const char *png, const struct plan *p)
 
 	if (strchr(png, '\'') || strchr(png, '\n'))
 		return -EINVAL;
-	snprintf(cpu, sizeof(cpu), "%s, %u cores", p->machine.cpu, p->machine.online);
+	snprintf(cpu, sizeof(cpu), "%s, %u cores, %s", p->machine.cpu, p->machine.online,
+		 p->load ? "busy host (--load)" : "idle host");
 	for (char *c = cpu; *c; c++)
 		if (*c == '\'' || *c == '"')
 			*c = ' ';
