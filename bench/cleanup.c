@@ -23,6 +23,7 @@
 
 #define MAX_SLOTS 64
 #define MAX_CHILDREN 16
+#define MAX_HELPERS 64
 
 struct slot {
 	volatile sig_atomic_t used;
@@ -34,6 +35,7 @@ struct slot {
 
 static struct slot slots[MAX_SLOTS];
 static volatile pid_t children[MAX_CHILDREN];
+static volatile pid_t helpers[MAX_HELPERS];
 static pid_t owner;
 static char tmpdir[64];
 static volatile sig_atomic_t timed_out;
@@ -83,6 +85,21 @@ void cleanup_kill_children(void)
 			kill(children[i], SIGKILL);
 }
 
+/* Kill the helpers and wait for each: system calls only (signal path). */
+static void stop_helpers(void)
+{
+	for (int i = 0; i < MAX_HELPERS; i++)
+		if (helpers[i] > 0)
+			kill(helpers[i], SIGKILL);
+	for (int i = 0; i < MAX_HELPERS; i++) {
+		if (helpers[i] <= 0)
+			continue;
+		while (waitpid(helpers[i], NULL, 0) < 0 && errno == EINTR) {
+		}
+		helpers[i] = 0;
+	}
+}
+
 void cleanup_run(void)
 {
 	sigset_t all, old;
@@ -107,6 +124,7 @@ static void on_signal(int sig)
 {
 	if (getpid() == owner) {
 		cleanup_kill_children();
+		stop_helpers();
 		while (waitpid(-1, NULL, 0) > 0) {
 		}
 		cleanup_run();
@@ -124,6 +142,8 @@ static void on_alarm(int sig)
 
 static void at_exit(void)
 {
+	if (getpid() == owner)
+		stop_helpers();
 	cleanup_kill_children();
 	cleanup_run();
 }
@@ -203,6 +223,23 @@ void cleanup_child_del(pid_t pid)
 	for (int i = 0; i < MAX_CHILDREN; i++)
 		if (children[i] == pid)
 			children[i] = 0;
+}
+
+void cleanup_helper_add(pid_t pid)
+{
+	for (int i = 0; i < MAX_HELPERS; i++) {
+		if (helpers[i] <= 0) {
+			helpers[i] = pid;
+			return;
+		}
+	}
+}
+
+void cleanup_helper_del(pid_t pid)
+{
+	for (int i = 0; i < MAX_HELPERS; i++)
+		if (helpers[i] == pid)
+			helpers[i] = 0;
 }
 
 void cleanup_in_child(void)

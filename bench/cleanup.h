@@ -1,7 +1,8 @@
 /*
  * cleanup.h - everything the benchmark creates outside its own memory is
  * registered here (System V objects, FIFOs, sockets, message queues,
- * raised kernel limits, child processes) and undone on every way out:
+ * raised kernel limits, child processes, load processes) and undone on
+ * every way out:
  * normal teardown, exit(), SIGINT/SIGTERM/SIGHUP, or a hung cell.
  *
  * The signal path uses only system calls (msgctl, shmctl, semctl, unlink,
@@ -45,6 +46,12 @@ void cleanup_run(void);
 void cleanup_child_add(pid_t pid);
 void cleanup_child_del(pid_t pid);
 void cleanup_kill_children(void);
+
+/* Long-lived helpers (the --load processes, load.h): unlike the children
+   of a cell, a failed or hung cell leaves them alone; exit() and a signal
+   kill and reap them. */
+void cleanup_helper_add(pid_t pid);
+void cleanup_helper_del(pid_t pid);
 
 /* In a freshly forked child: default signals, die with the parent. */
 void cleanup_in_child(void);

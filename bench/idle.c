@@ -35,7 +35,7 @@ static int idle_child(struct chan *c, unsigned idx)
 	struct shared *s = run_shared();
 	struct shmring *ring;
 	unsigned excl = idle_exclusive ? SHMRING_EXCLUSIVE : 0;
-	void *buf = chan_buffer(c->size);
+	void *buf = chan_buffer(c, c->size);
 	int rc;
 
 	if (!buf)

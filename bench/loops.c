@@ -87,14 +87,20 @@ void chan_sent(struct chan *c, uint64_t n)
 	run_shared()->sent[c->id] = n;
 }
 
-void *chan_buffer(size_t size)
+void *chan_buffer(const struct chan *c, size_t size)
 {
 	void *p = NULL;
 
-	if (posix_memalign(&p, 4096, size ? size : 1) != 0)
+	if (posix_memalign(&p, CHAN_PAGE, c->buf_offset + (size ? size : 1)) != 0)
 		return NULL;
-	memset(p, 0, size);
-	return p;
+	memset((char *)p + c->buf_offset, 0, size);
+	return (char *)p + c->buf_offset;
+}
+
+void chan_buffer_free(const struct chan *c, void *buf)
+{
+	if (buf)
+		free((char *)buf - c->buf_offset);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -103,7 +109,7 @@ void *chan_buffer(size_t size)
 int loop_produce(struct chan *c)
 {
 	const struct transport *t = c->tr;
-	void *ep, *buf = chan_buffer(c->size);
+	void *ep, *buf = chan_buffer(c, c->size);
 	int rc;
 
 	if (!buf)
@@ -120,14 +126,14 @@ int loop_produce(struct chan *c)
 	}
 	chan_sent(c, c->gen->seq);
 	t->close(ep);
-	free(buf);
+	chan_buffer_free(c, buf);
 	return rc < 0 ? rc : 0;
 }
 
 int loop_consume(struct chan *c)
 {
 	const struct transport *t = c->tr;
-	void *ep, *buf = chan_buffer(c->size);
+	void *ep, *buf = chan_buffer(c, c->size);
 	int rc;
 
 	if (!buf)
@@ -157,7 +163,7 @@ int loop_consume(struct chan *c)
 		}
 	}
 	t->close(ep);
-	free(buf);
+	chan_buffer_free(c, buf);
 	return rc;
 }
 
@@ -189,7 +195,7 @@ int loop_ping(struct chan *c)
 {
 	const struct transport *t = c->tr;
 	struct check echo;
-	void *ep, *out = chan_buffer(c->size), *in = chan_buffer(c->size);
+	void *ep, *out = chan_buffer(c, c->size), *in = chan_buffer(c, c->size);
 	uint64_t *rtt = NULL, n = 0, cap = 0;
 	int rc;
 
@@ -236,15 +242,15 @@ int loop_ping(struct chan *c)
 		rtt_stats(rtt, n);
 	t->close(ep);
 	free(rtt);
-	free(out);
-	free(in);
+	chan_buffer_free(c, out);
+	chan_buffer_free(c, in);
 	return rc;
 }
 
 int loop_pong(struct chan *c)
 {
 	const struct transport *t = c->tr;
-	void *ep, *buf = chan_buffer(c->size);
+	void *ep, *buf = chan_buffer(c, c->size);
 	int rc;
 
 	if (!buf)
@@ -272,6 +278,6 @@ int loop_pong(struct chan *c)
 			break;
 	}
 	t->close(ep);
-	free(buf);
+	chan_buffer_free(c, buf);
 	return rc < 0 ? rc : 0;
 }

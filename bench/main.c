@@ -14,6 +14,7 @@
 #include "shmring.h"
 
 #include "cleanup.h"
+#include "load.h"
 #include "options.h"
 #include "report.h"
 #include "run.h"
@@ -27,7 +28,7 @@ static unsigned step, steps;
 
 static void progress(const char *name, const char *what, const struct result *r)
 {
-	char rate[128];
+	char rate[192];
 
 	step++;
 	if (r->state == RESULT_SKIPPED)
@@ -40,6 +41,14 @@ static void progress(const char *name, const char *what, const struct result *r)
 	else
 		snprintf(rate, sizeof(rate), "%.3f M msgs/s (%llu msgs in %.3f s)", r->rate / 1e6,
 			 (unsigned long long)r->messages, r->seconds);
+	if (r->state == RESULT_OK && r->alt_rate > 0) {
+		char at[32];
+		size_t used = strlen(rate);
+
+		snprintf(rate + used, sizeof(rate) - used, " [%s slower by %.1f %%]",
+			 run_placement_str(r->buf_offset, at, sizeof(at)),
+			 100.0 * (1.0 - r->rate / r->alt_rate));
+	}
 	if (r->state == RESULT_OK && r->foreign >= FOREIGN_NOTE)
 		snprintf(rate + strlen(rate), sizeof(rate) - strlen(rate),
 			 " [other processes: %.2f CPU]", r->foreign);
@@ -55,22 +64,56 @@ static int cmp_rate(const void *a, const void *b)
 	return x->rate < y->rate ? -1 : x->rate > y->rate;
 }
 
-/* Run a cell @repeat times; keep the median, or the first failure. */
+/*
+ * Run a cell @repeat times with each placement of the user buffers (page-
+ * aligned, and p->cfg.buf_offset past a page), the two interleaved so that
+ * both see the same host; keep the median of each and report the slower,
+ * with the other's rate beside it. The first failure ends the cell.
+ */
 static void measure(const struct plan *p, const struct transport *t, size_t size,
 		    struct result *out)
 {
-	struct result runs[16];
+	static struct result runs[2][16];
+	const size_t offsets[2] = {0, p->cfg.buf_offset};
 	unsigned n = p->repeat > 16 ? 16 : p->repeat;
+	unsigned ways = (t->flags & TR_IN_PLACE) || offsets[1] == 0 ? 1 : 2;
+	const struct result *slow, *fast;
 
 	for (unsigned i = 0; i < n; i++) {
-		run_throughput(t, &p->cfg, size, &runs[i]);
-		if (runs[i].state != RESULT_OK) {
-			*out = runs[i];
+		for (unsigned w = 0; w < ways; w++) {
+			struct result *r = &runs[w][i];
+
+			run_throughput(t, &p->cfg, size, offsets[w], r);
+			if (r->state == RESULT_OK)
+				continue;
+			*out = *r;
+			if (ways > 1) {
+				size_t used = strlen(out->why);
+				char at[32];
+
+				snprintf(out->why + used, sizeof(out->why) - used,
+					 " (user buffers at %s)",
+					 run_placement_str(offsets[w], at, sizeof(at)));
+			}
 			return;
 		}
 	}
-	qsort(runs, n, sizeof(runs[0]), cmp_rate);
-	*out = runs[n / 2];
+	for (unsigned w = 0; w < ways; w++)
+		qsort(runs[w], n, sizeof(runs[w][0]), cmp_rate);
+	slow = &runs[0][n / 2];
+	fast = NULL;
+	if (ways > 1) {
+		fast = &runs[1][n / 2];
+		if (fast->rate < slow->rate) {
+			fast = slow;
+			slow = &runs[1][n / 2];
+		}
+	}
+	*out = *slow;
+	if (fast) {
+		out->alt_rate = fast->rate;
+		out->alt_offset = fast->buf_offset;
+	}
 }
 
 static int cmp_p50(const void *a, const void *b)
@@ -215,9 +258,12 @@ static void make_parent(const char *path)
 
 static void write_outputs(const struct plan *p, struct options *o)
 {
-	const char *csv = o->csv ? o->csv : "bench/results/bench.csv";
+	/* A busy run never overwrites the idle one's results. */
+	const char *csv = p->load ? "bench/results/bench-busy.csv" : "bench/results/bench.csv";
 	int rc;
 
+	if (o->csv)
+		csv = o->csv;
 	make_parent(csv);
 	rc = report_csv(csv, p);
 	if (rc < 0)
@@ -231,7 +277,7 @@ static void write_outputs(const struct plan *p, struct options *o)
 		return;
 	}
 	if (!o->plot)
-		o->plot = "bench/results/bench.png";
+		o->plot = p->load ? "bench/results/bench-busy.png" : "bench/results/bench.png";
 	make_parent(o->plot);
 	fflush(stdout);
 	rc = report_plot(GNUPLOT_PATH, o->plot, p);
@@ -261,6 +307,14 @@ int main(int argc, char **argv)
 	}
 	steps = count_steps(&plan, &opts);
 	report_header(stderr, &plan, "# ");
+	if (plan.load) {
+		rc = load_start(plan.load);
+		if (rc < 0) {
+			fprintf(stderr, "shmring-bench: cannot start the load: %s\n",
+				strerror(-rc));
+			return 1;
+		}
+	}
 	for (unsigned i = 0; i < plan.ntr; i++)
 		run_transport(&plan, i, &opts);
 	if (has_shmring(&plan) && !opts.no_idle)
@@ -270,6 +324,8 @@ int main(int argc, char **argv)
 		plan.fp_ok = shmring_footprint(plan.fp_asked, &plan.fp_capacity,
 					       &plan.fp_segment) == 0;
 	}
+	if (plan.load)
+		plan.load_died = load_stop(&plan.load_cpus);
 	cleanup_run(); /* everything is gone and every limit is back now */
 
 	printf("\n");
@@ -279,6 +335,11 @@ int main(int argc, char **argv)
 		report_targets(stdout, &plan);
 	write_outputs(&plan, &opts);
 	failed = report_failures(&plan);
+	if (plan.load_died) {
+		fprintf(stderr, "shmring-bench: %u load process%s died during the run\n",
+			plan.load_died, plan.load_died > 1 ? "es" : "");
+		failed++;
+	}
 	if (failed) {
 		fprintf(stderr, "shmring-bench: %u measurement%s FAILED (see the table)\n", failed,
 			failed > 1 ? "s" : "");

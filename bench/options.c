@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
+#include "load.h"
 #include "options.h"
 #include "run.h"
 
@@ -56,6 +58,9 @@ static void usage(FILE *f)
 		"  --repeat N      runs per cell; the median is reported\n"
 		"  --budget BYTES  buffering per channel (default 256k; at least 4 messages)\n"
 		"  --batch N       messages per batch call (default 64)\n"
+		"  --buf-offset N  copying cells run with page-aligned user buffers and\n"
+		"                  with buffers N bytes past a page (default 1; 0: page\n"
+		"                  only); the slower is reported\n"
 		"  --csv PATH      CSV file (default bench/results/bench.csv)\n"
 		"  --plot PATH     PNG plot via gnuplot (default bench/results/bench.png)\n"
 		"  --no-plot       no plot\n"
@@ -63,6 +68,9 @@ static void usage(FILE *f)
 		"  --no-idle       no idle-reader CPU measurement\n"
 		"  --no-sysctl     never raise kernel limits (implied by --tiny); sizes a\n"
 		"                  queue cannot carry are skipped\n"
+		"  --load[=N]      N CPU-bound processes run beside the whole measurement\n"
+		"                  (a busy host; default one per online CPU); results go\n"
+		"                  to bench/results/bench-busy.csv and .png by default\n"
 		"  --pin           pin each process to a CPU (default: the scheduler decides)\n"
 		"  --list          list the transports compiled in, and exit\n"
 		"  --help          this text\n");
@@ -154,10 +162,34 @@ static void set_mode(struct plan *p, const char *mode)
 	}
 }
 
+/* --load=N, --load N or a bare --load (one per online CPU). */
+static int parse_load(struct plan *p, int argc, char **argv)
+{
+	const char *arg = optarg;
+	char *end;
+	long n;
+
+	if (!arg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+		arg = argv[optind++];
+	if (!arg) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		p->load = n > 0 ? (unsigned)n : 1;
+		return 0;
+	}
+	n = strtol(arg, &end, 10);
+	if (*end != '\0' || n < 0 || n > LOAD_MAX) {
+		fprintf(stderr, "shmring-bench: bad --load '%s' (0 .. %d)\n", arg, LOAD_MAX);
+		return -1;
+	}
+	p->load = (unsigned)n;
+	return 0;
+}
+
 int parse_args(int argc, char **argv, struct plan *p, struct options *o)
 {
 	enum { O_FULL = 256, O_TINY, O_ONLY, O_SIZES, O_SECONDS, O_REPEAT, O_BUDGET, O_BATCH,
-	       O_CSV, O_PLOT, O_NOPLOT, O_NOPP, O_NOIDLE, O_NOSYSCTL, O_PIN, O_LIST, O_HELP };
+	       O_BUFOFF, O_CSV, O_PLOT, O_NOPLOT, O_NOPP, O_NOIDLE, O_NOSYSCTL, O_LOAD, O_PIN,
+	       O_LIST, O_HELP };
 	static const struct option longopts[] = {
 		{"full", no_argument, NULL, O_FULL},
 		{"tiny", no_argument, NULL, O_TINY},
@@ -167,19 +199,22 @@ int parse_args(int argc, char **argv, struct plan *p, struct options *o)
 		{"repeat", required_argument, NULL, O_REPEAT},
 		{"budget", required_argument, NULL, O_BUDGET},
 		{"batch", required_argument, NULL, O_BATCH},
+		{"buf-offset", required_argument, NULL, O_BUFOFF},
 		{"csv", required_argument, NULL, O_CSV},
 		{"plot", required_argument, NULL, O_PLOT},
 		{"no-plot", no_argument, NULL, O_NOPLOT},
 		{"no-pingpong", no_argument, NULL, O_NOPP},
 		{"no-idle", no_argument, NULL, O_NOIDLE},
 		{"no-sysctl", no_argument, NULL, O_NOSYSCTL},
+		{"load", optional_argument, NULL, O_LOAD},
 		{"pin", no_argument, NULL, O_PIN},
 		{"list", no_argument, NULL, O_LIST},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
 	double secs = -1;
-	long repeat = 0, batch = 0;
+	long repeat = 0, batch = 0, bufoff = 1;
+	char *end;
 	const char *only = NULL, *sizes = NULL;
 	size_t budget = 0;
 	int opt;
@@ -227,6 +262,14 @@ int parse_args(int argc, char **argv, struct plan *p, struct options *o)
 				return -1;
 			}
 			break;
+		case O_BUFOFF:
+			bufoff = strtol(optarg, &end, 10);
+			if (*end != '\0' || bufoff < 0 || bufoff >= (long)CHAN_PAGE) {
+				fprintf(stderr, "shmring-bench: bad --buf-offset '%s' (0 .. %u)\n",
+					optarg, CHAN_PAGE - 1);
+				return -1;
+			}
+			break;
 		case O_CSV:
 			o->csv = optarg;
 			break;
@@ -245,6 +288,10 @@ int parse_args(int argc, char **argv, struct plan *p, struct options *o)
 			break;
 		case O_NOSYSCTL:
 			sysctl_forbid();
+			break;
+		case O_LOAD:
+			if (parse_load(p, argc, argv) < 0)
+				return -1;
 			break;
 		case O_PIN:
 			run_pin(1);
@@ -275,6 +322,7 @@ int parse_args(int argc, char **argv, struct plan *p, struct options *o)
 		p->repeat = (unsigned)repeat;
 	p->cfg.budget = budget ? budget : 256u << 10;
 	p->cfg.batch = batch ? (unsigned)batch : 64;
+	p->cfg.buf_offset = (size_t)bufoff;
 	p->cfg.timeout_s = 30;
 	p->pp_size = 64;
 	if (only) {

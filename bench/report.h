@@ -22,9 +22,12 @@
 struct plan {
 	const char *mode; /* "quick", "full", "tiny" */
 	struct run_cfg cfg;
-	unsigned repeat; /* runs per cell; the median is kept */
-	int pinned;      /* --pin */
-	uint64_t pp_ns;  /* ping-pong duration */
+	unsigned repeat;    /* runs per cell; the median is kept */
+	int pinned;         /* --pin */
+	unsigned load;      /* --load: CPU-bound processes beside the benchmark */
+	double load_cpus;   /* after the run: the CPUs' worth of time they got */
+	unsigned load_died; /* after the run: how many of them died early */
+	uint64_t pp_ns;     /* ping-pong duration */
 	uint64_t idle_ns;
 	struct machine machine;
 

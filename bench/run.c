@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "load.h"
 #include "loops.h"
 #include "run.h"
 
@@ -193,7 +194,7 @@ int run_procs(struct chan *c, unsigned n, run_fn fn, unsigned timeout_s, uint64_
 	int ready[2], go[2], failed = 0, rc;
 	pid_t pids[BENCH_MAX_PRODUCERS + 2];
 	unsigned started = 0, left;
-	uint64_t busy0 = 0, ours0 = 0;
+	uint64_t busy0 = 0, ours0 = 0, load0 = 0;
 
 	memset(shared, 0, sizeof(*shared));
 	if (pipe(ready) < 0 || pipe(go) < 0) {
@@ -240,13 +241,16 @@ int run_procs(struct chan *c, unsigned n, run_fn fn, unsigned timeout_s, uint64_
 		cleanup_kill_children();
 	busy0 = machine_busy_ticks();
 	ours0 = family_cpu_ns();
+	load0 = load_cpu_ns();
 	*t0 = bench_now_ns();
 	close(go[1]); /* everyone starts now */
 	close(ready[0]);
 
 	for (left = started; left > 0;) {
 		int st;
-		pid_t pid = waitpid(-1, &st, 0);
+		/* Our process group only: the load processes (load.h) have their
+		   own, and stay running. */
+		pid_t pid = waitpid(0, &st, 0);
 
 		if (pid < 0) {
 			if (errno == EINTR)
@@ -268,10 +272,14 @@ int run_procs(struct chan *c, unsigned n, run_fn fn, unsigned timeout_s, uint64_
 		}
 	}
 	{
-		/* CPU time others used meanwhile: a disturbed measurement. */
+		/* CPU time others used meanwhile: a disturbed measurement. Our
+		   own load processes (--load) are not others. */
 		double wall = (double)(bench_now_ns() - *t0) / 1e9;
 		double busy = (double)(machine_busy_ticks() - busy0) / (double)sysconf(_SC_CLK_TCK);
-		double ours = (double)(family_cpu_ns() - ours0) / 1e9;
+		uint64_t load1 = load_cpu_ns();
+		/* (a load process that died early takes its time away) */
+		double ours = (double)(family_cpu_ns() - ours0) / 1e9 +
+			      (load1 > load0 ? (double)(load1 - load0) / 1e9 : 0);
 
 		r->foreign = busy0 && wall > 0 && busy > ours ? (busy - ours) / wall : 0;
 	}
@@ -331,7 +339,7 @@ static unsigned cell_timeout(const struct run_cfg *cfg)
 }
 
 static int setup_chan(struct chan *c, const struct transport *t, const struct run_cfg *cfg,
-		      size_t size, int pingpong, struct result *r)
+		      size_t size, size_t buf_offset, int pingpong, struct result *r)
 {
 	char err[256] = "";
 	int rc;
@@ -339,6 +347,7 @@ static int setup_chan(struct chan *c, const struct transport *t, const struct ru
 	memset(c, 0, sizeof(*c));
 	c->tr = t;
 	c->size = size;
+	c->buf_offset = buf_offset == RUN_IN_PLACE ? 0 : buf_offset;
 	c->pingpong = pingpong;
 	c->producers = pingpong ? 1 : t->producers;
 	c->budget = run_budget(cfg, size);
@@ -356,8 +365,19 @@ static int setup_chan(struct chan *c, const struct transport *t, const struct ru
 	return 0;
 }
 
+const char *run_placement_str(size_t buf_offset, char *buf, size_t len)
+{
+	if (buf_offset == RUN_IN_PLACE)
+		snprintf(buf, len, "in place");
+	else if (buf_offset == 0)
+		snprintf(buf, len, "page");
+	else
+		snprintf(buf, len, "page+%zu", buf_offset);
+	return buf;
+}
+
 void run_throughput(const struct transport *t, const struct run_cfg *cfg, size_t size,
-		    struct result *r)
+		    size_t buf_offset, struct result *r)
 {
 	struct run_cfg mine = *cfg;
 	struct chan c;
@@ -373,7 +393,8 @@ void run_throughput(const struct transport *t, const struct run_cfg *cfg, size_t
 		mine.count = (mine.count + t->producers - 1) / t->producers;
 	}
 	cur_cfg = &mine;
-	if (setup_chan(&c, t, cfg, size, 0, r) < 0)
+	r->buf_offset = t->flags & TR_IN_PLACE ? RUN_IN_PLACE : buf_offset;
+	if (setup_chan(&c, t, cfg, size, r->buf_offset, 0, r) < 0)
 		return;
 	if (run_procs(&c, 1 + t->producers, throughput_child, cell_timeout(cfg), &t0, r) < 0) {
 		r->state = RESULT_FAILED;
@@ -413,7 +434,8 @@ void run_pingpong(const struct transport *t, const struct run_cfg *cfg, size_t s
 	if (mine.count > 20000)
 		mine.count = 20000;
 	cur_cfg = &mine;
-	if (setup_chan(&c, t, cfg, size, 1, r) < 0)
+	/* Round trips: page-aligned buffers, as ever. */
+	if (setup_chan(&c, t, cfg, size, 0, 1, r) < 0)
 		return;
 	if (run_procs(&c, 2, pingpong_child, cell_timeout(cfg), &t0, r) < 0) {
 		r->state = RESULT_FAILED;

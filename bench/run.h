@@ -17,7 +17,11 @@ struct run_cfg {
 	size_t budget;      /* least buffering per channel, in bytes */
 	unsigned batch;     /* messages per batch call */
 	unsigned timeout_s; /* a cell that takes longer has hung */
+	size_t buf_offset;  /* user buffers' second placement (0: page only) */
 };
+
+/* The buffer placement of a transport that has no user buffer. */
+#define RUN_IN_PLACE ((size_t)-1)
 
 enum result_state { RESULT_OK, RESULT_SKIPPED, RESULT_FAILED };
 
@@ -30,6 +34,11 @@ struct result {
 	uint64_t rounds;   /* ping-pong: round trips measured */
 	uint64_t p50_ns, p99_ns, mean_ns;
 	double foreign; /* CPUs' worth of time other processes used meanwhile */
+	/* Throughput: where the user buffers started (bytes past a page, or
+	   RUN_IN_PLACE); with both placements measured, the slower is this
+	   result and the other one's rate is alt_rate (else 0). */
+	size_t buf_offset, alt_offset;
+	double alt_rate;
 	char why[1024]; /* skipped or failed: the reason */
 };
 
@@ -56,9 +65,13 @@ struct shared *run_shared(void);
    or four messages when that is more. */
 size_t run_budget(const struct run_cfg *cfg, size_t size);
 
-/* One-way streaming throughput: producers -> one consumer. */
+/* One-way streaming throughput: producers -> one consumer, every user
+   buffer starting @buf_offset bytes past a page (transport.h). */
 void run_throughput(const struct transport *t, const struct run_cfg *cfg, size_t size,
-		    struct result *r);
+		    size_t buf_offset, struct result *r);
+
+/* "page", "page+1", "in place": a buffer placement in words. */
+const char *run_placement_str(size_t buf_offset, char *buf, size_t len);
 
 /* Round-trip latency: ping sends, pong echoes, one message in flight. */
 void run_pingpong(const struct transport *t, const struct run_cfg *cfg, size_t size,

@@ -139,7 +139,7 @@ int ring_end_of_stream(struct chan *c)
 static int msg_produce(struct chan *c)
 {
 	struct shmring *ring;
-	void *buf = chan_buffer(c->size);
+	void *buf = chan_buffer(c, c->size);
 	int rc;
 
 	if (!buf)
@@ -156,13 +156,14 @@ static int msg_produce(struct chan *c)
 	}
 	chan_sent(c, c->gen->seq);
 	shmring_close(ring);
+	chan_buffer_free(c, buf);
 	return rc;
 }
 
 static int msg_consume(struct chan *c)
 {
 	struct shmring *ring;
-	void *buf = chan_buffer(c->size);
+	void *buf = chan_buffer(c, c->size);
 	int rc;
 
 	if (!buf)
@@ -190,6 +191,7 @@ static int msg_consume(struct chan *c)
 		}
 	}
 	shmring_close(ring);
+	chan_buffer_free(c, buf);
 	return rc;
 }
 
@@ -220,19 +222,22 @@ struct batch {
 static int batch_alloc(struct chan *c, struct batch *b)
 {
 	b->n = batch_count(c);
-	b->bufs = chan_buffer((size_t)b->n * c->size);
+	/* One user buffer, the messages back to back: each starts where the
+	   one before ends, so at c->buf_offset past a page only when the
+	   size is a multiple of 4 KiB. */
+	b->bufs = chan_buffer(c, (size_t)b->n * c->size);
 	b->iov = calloc(b->n, sizeof(*b->iov));
 	if (!b->bufs || !b->iov) {
-		free(b->bufs);
+		chan_buffer_free(c, b->bufs);
 		free(b->iov);
 		return chan_fail(c, -ENOMEM, "batch buffers");
 	}
 	return 0;
 }
 
-static void batch_free(struct batch *b)
+static void batch_free(struct chan *c, struct batch *b)
 {
-	free(b->bufs);
+	chan_buffer_free(c, b->bufs);
 	free(b->iov);
 }
 
@@ -246,7 +251,7 @@ static int batch_produce_flags(struct chan *c, unsigned flags)
 		return rc;
 	rc = ring_open(c, 0, flags, &ring);
 	if (rc < 0) {
-		batch_free(&b);
+		batch_free(c, &b);
 		return rc;
 	}
 	rc = chan_sync(c);
@@ -274,7 +279,7 @@ static int batch_produce_flags(struct chan *c, unsigned flags)
 	}
 	chan_sent(c, c->gen->seq);
 	shmring_close(ring);
-	batch_free(&b);
+	batch_free(c, &b);
 	return rc;
 }
 
@@ -298,7 +303,7 @@ static int batch_consume(struct chan *c)
 		return rc;
 	rc = ring_open(c, 0, SHMRING_READER | SHMRING_EXCLUSIVE, &ring);
 	if (rc < 0) {
-		batch_free(&b);
+		batch_free(c, &b);
 		return rc;
 	}
 	rc = chan_sync(c);
@@ -326,7 +331,7 @@ static int batch_consume(struct chan *c)
 		}
 	}
 	shmring_close(ring);
-	batch_free(&b);
+	batch_free(c, &b);
 	return rc;
 }
 
@@ -495,7 +500,7 @@ const struct transport transport_shmring_zc = {
 	.desc = "shmring, exclusive, zero copy: reserve/commit, peek/release",
 	.kind = KIND_SHMRING,
 	.producers = 1,
-	.flags = TR_THROUGHPUT,
+	.flags = TR_THROUGHPUT | TR_IN_PLACE,
 	.setup = ring_setup,
 	.teardown = ring_teardown,
 	.produce = zc_produce,

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,15 +30,29 @@ struct msq_priv {
 	int slot;
 };
 
+/* What msgsnd/msgrcv take: a long mtype, then the message. */
+struct msq_msg {
+	long mtype;
+	char mtext[];
+};
+
+/* The message buffer is the user buffer: mtext, where a message is
+   filled and checked, starts c->buf_offset past a page (transport.h).
+   So mtype may be unaligned: it is reached through memcpy only. */
 struct msq_ep {
 	int id;
 	long stype, rtype;
 	size_t cap;
-	struct {
-		long mtype;
-		char mtext[];
-	} *m;
+	void *msg;   /* the struct msq_msg for msgsnd/msgrcv */
+	char *mtext; /* its message bytes */
+	char *mem;   /* from chan_buffer(): msg is inside */
+	const struct chan *chan;
 };
+
+static void msq_set_type(struct msq_ep *ep, long type)
+{
+	memcpy(ep->msg, &type, sizeof(type));
+}
 
 static int msgmax_slot = -1, msgmnb_slot = -1;
 
@@ -162,11 +177,14 @@ static int msq_open(struct chan *c, enum role role, void **epp)
 		return -ENOMEM;
 	ep->id = p->id;
 	ep->cap = c->size;
-	ep->m = malloc(sizeof(*ep->m) + c->size);
-	if (!ep->m) {
+	ep->chan = c;
+	ep->mem = chan_buffer(c, CHAN_PAGE + c->size);
+	if (!ep->mem) {
 		free(ep);
 		return -ENOMEM;
 	}
+	ep->mtext = ep->mem + CHAN_PAGE;
+	ep->msg = ep->mtext - offsetof(struct msq_msg, mtext);
 	/* Type 1 travels from producer/ping, type 2 back from pong. */
 	ep->stype = role == ROLE_PONG ? 2 : 1;
 	ep->rtype = role == ROLE_PING ? 2 : role == ROLE_PONG ? 1 : 0;
@@ -178,9 +196,9 @@ static int msq_send(void *epv, const void *buf, size_t len)
 {
 	struct msq_ep *ep = epv;
 
-	ep->m->mtype = ep->stype;
-	memcpy(ep->m->mtext, buf, len);
-	while (msgsnd(ep->id, ep->m, len, 0) < 0)
+	msq_set_type(ep, ep->stype);
+	memcpy(ep->mtext, buf, len);
+	while (msgsnd(ep->id, ep->msg, len, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
 	return 0;
@@ -192,13 +210,13 @@ static int msq_recv(void *epv, void *buf, size_t cap)
 	ssize_t n;
 
 	do {
-		n = msgrcv(ep->id, ep->m, ep->cap, ep->rtype, 0);
+		n = msgrcv(ep->id, ep->msg, ep->cap, ep->rtype, 0);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
 	if ((size_t)n > cap)
 		return -EMSGSIZE;
-	memcpy(buf, ep->m->mtext, (size_t)n);
+	memcpy(buf, ep->mtext, (size_t)n);
 	return (int)n;
 }
 
@@ -206,7 +224,7 @@ static void msq_close(void *epv)
 {
 	struct msq_ep *ep = epv;
 
-	free(ep->m);
+	chan_buffer_free(ep->chan, ep->mem);
 	free(ep);
 }
 
@@ -220,10 +238,10 @@ static int msq_produce(struct chan *c)
 	if (rc < 0)
 		return chan_fail(c, rc, "producer");
 	rc = chan_sync(c);
-	ep->m->mtype = ep->stype;
+	msq_set_type(ep, ep->stype);
 	for (int last = 0; rc == 0 && !last;) {
-		last = gen_fill(c->gen, ep->m->mtext);
-		while (msgsnd(ep->id, ep->m, c->size, 0) < 0) {
+		last = gen_fill(c->gen, ep->mtext);
+		while (msgsnd(ep->id, ep->msg, c->size, 0) < 0) {
 			if (errno != EINTR) {
 				rc = chan_fail(c, -errno, "msgsnd #%" PRIu64, c->gen->seq - 1);
 				break;
@@ -244,7 +262,7 @@ static int msq_consume(struct chan *c)
 		return chan_fail(c, rc, "consumer");
 	rc = chan_sync(c);
 	while (rc == 0) {
-		ssize_t n = msgrcv(ep->id, ep->m, ep->cap, 0, 0);
+		ssize_t n = msgrcv(ep->id, ep->msg, ep->cap, 0, 0);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -253,7 +271,7 @@ static int msq_consume(struct chan *c)
 				       c->check->received);
 			break;
 		}
-		rc = check_msg(c->check, ep->m->mtext, (size_t)n);
+		rc = check_msg(c->check, ep->mtext, (size_t)n);
 		chan_progress(c);
 		if (rc < 0) {
 			rc = chan_fail(c, -EBADMSG, "VERIFICATION FAILED: %s", c->check->err);

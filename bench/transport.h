@@ -12,6 +12,16 @@
  *
  * A transport reports a failure as -errno and may describe it first with
  * chan_fail(); the harness turns it into a failed cell.
+ *
+ * User buffers: where a transport copies a message from the producer's
+ * memory or into the consumer's (shmring_send/recv and the burst calls,
+ * write/read, msgsnd/msgrcv, mq_send...), that memory comes from
+ * chan_buffer(), and where it starts is a parameter of the cell,
+ * c->buf_offset: 0 for page-aligned buffers (aligned_alloc(4096), what
+ * the harness always used), or bytes past a page boundary (1: a byte
+ * offset, the hardest case for a copy). Every copying cell is measured
+ * both ways and the slower is reported. Transports that move messages in
+ * their own memory only (TR_IN_PLACE) are measured once.
  */
 #ifndef BENCH_TRANSPORT_H
 #define BENCH_TRANSPORT_H
@@ -34,9 +44,13 @@ enum role {
 	ROLE_PONG,     /* ping-pong: echoes */
 };
 
+/* The page size user buffers are placed against. */
+#define CHAN_PAGE 4096u
+
 /* What a transport can be measured for. */
 #define TR_THROUGHPUT 0x1u
 #define TR_PINGPONG 0x2u
+#define TR_IN_PLACE 0x4u /* no user buffer: written and read in the channel */
 
 /* One channel: made by setup() in the parent, inherited by the children. */
 struct chan {
@@ -46,6 +60,7 @@ struct chan {
 	size_t budget;       /* bytes of buffering the channel may have */
 	unsigned batch;      /* messages per batch call, where batching */
 	int pingpong;        /* 1: two directions, for a round trip */
+	size_t buf_offset;   /* user buffers start this far past a page */
 	unsigned id;         /* in a producer: its id (0 .. producers - 1) */
 	void *priv;          /* the transport's own state */
 	struct gen *gen;     /* in a producer or pinger */
@@ -117,8 +132,10 @@ void chan_sent(struct chan *c, uint64_t n);
 int chan_fail(struct chan *c, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Page-aligned buffer for @size bytes; NULL when out of memory. */
-void *chan_buffer(size_t size);
+/* A zeroed user buffer for @size bytes, starting c->buf_offset bytes past
+   a page boundary; NULL when out of memory. Free with chan_buffer_free(). */
+void *chan_buffer(const struct chan *c, size_t size);
+void chan_buffer_free(const struct chan *c, void *buf);
 
 /* Every transport, in table order; NULL-terminated. */
 extern const struct transport *const transports[];
