@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
@@ -84,6 +85,34 @@ unsigned load_stop(double *cpus)
 	return died;
 }
 
+/* The @i-th CPU this process may run on, counting round the set. */
+static int nth_cpu(unsigned i)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) == 0)
+		return -1;
+	unsigned k = i % (unsigned)CPU_COUNT(&set);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set) && k-- == 0)
+			return cpu;
+	return -1;
+}
+
+/* Load process @i stays on a CPU of its own (round the allowed set): "one
+ * CPU-bound process per core" stays true for the whole run, instead of
+ * two sharing a core while the benchmark has the other to itself, which
+ * made the busy numbers depend on where the scheduler put them. */
+static void pin(unsigned i)
+{
+	int cpu = nth_cpu(i);
+	if (cpu < 0)
+		return;
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
 int load_start(unsigned n)
 {
 	double ignored;
@@ -105,6 +134,7 @@ int load_start(unsigned n)
 			cleanup_in_child();
 			setpgid(0, 0);
 			prctl(PR_SET_NAME, "shmring-load");
+			pin(count);
 			spin(count);
 		}
 		/* Both sides set the group: whoever runs first, it holds. */

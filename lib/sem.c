@@ -78,6 +78,20 @@ int sem_wait_token(int semid, unsigned short idx, const struct deadline *dl)
 	return sem_run(semid, &op, 1, dl);
 }
 
+int sem_wait_token_while(int semid, unsigned short idx, unsigned short count_idx,
+			 const struct deadline *dl)
+{
+	/* The count's -1 and +1 change nothing; the -1 fails (IPC_NOWAIT)
+	 * when it is 0. The kernel evaluates the three again whenever the
+	 * set changes, so the count falling to 0 wakes the sleeper too. */
+	struct sembuf ops[3] = {
+		{count_idx, -1, IPC_NOWAIT},
+		{count_idx, 1, 0},
+		{idx, -1, 0},
+	};
+	return sem_run(semid, ops, 3, dl);
+}
+
 void sem_drain(int semid, unsigned short idx)
 {
 	struct sembuf op = {idx, -1, IPC_NOWAIT};

@@ -26,6 +26,12 @@ int sem_post(int semid, unsigned short idx);
 /* Wait for one wake-up token. */
 int sem_wait_token(int semid, unsigned short idx, const struct deadline *dl);
 
+/* Wait for one wake-up token on @idx while the role count @count_idx is
+ * above 0: -EAGAIN, at once or later, when it is (or falls to) 0. @dl must
+ * not be NOWAIT (its -EAGAIN would mean either). */
+int sem_wait_token_while(int semid, unsigned short idx, unsigned short count_idx,
+			 const struct deadline *dl);
+
 /* Take every token that is there without waiting. */
 void sem_drain(int semid, unsigned short idx);
 

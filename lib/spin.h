@@ -35,7 +35,7 @@
 
 /* Shortest: a peer that is running answers a round trip well within it
  * (0.2-0.5 us between two cores), and it costs next to nothing. */
-#define SPIN_MIN_NS 1000u
+#define SPIN_MIN_NS 250u
 
 /* Polls between two looks at the clock (a vDSO call, ~20 ns). */
 #define SPIN_CLOCK_EVERY 32
@@ -47,7 +47,7 @@
 /* A budget at the minimum spins the maximum once every SPIN_PROBE_EVERY
  * waits: halving alone could never learn that waits got a little longer
  * than the minimum, say when the peer moved to another CPU. */
-#define SPIN_PROBE_EVERY 32u
+#define SPIN_PROBE_EVERY 128u
 
 struct spin_budget {
 	uint32_t ns;

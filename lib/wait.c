@@ -14,8 +14,11 @@
  * never misses the publication it waits for, and the exchange lets only one
  * waker post per sleep: no semaphore counts anything but sleeps. A sleeper that gives up withdraws its flag with the
  * same exchange; if a waker got there first, the token it posts is left
- * over and drained on the next wake-up. Peers that die post through the
- * kernel's undo instead (layout.h), and the sleeper asks the role counts.
+ * over and costs one spurious wake-up later. Peers that die post through
+ * the kernel's undo instead (layout.h). The sleep itself also asks the
+ * kernel for the other side's role count (sleep_on()), so the last peer
+ * leaving, cleanly or killed, wakes it too; a NOWAIT call never sleeps,
+ * so it announces nothing and pays no fence.
  */
 #include "config.h"
 
@@ -220,64 +223,89 @@ static bool space_ready(struct shmring *r, uint64_t need)
 	return r->capacity - (r->tail - head) >= need || r->tail - head > r->capacity;
 }
 
+/*
+ * Sleep for a token on @wake (the flag is announced), and while the peers
+ * this handle expects hold the role @count: -EAGAIN when every one of
+ * them is gone, at once or while asleep. Folding that check into the
+ * sleep saves a semctl() per sleep, and a peer that leaves, however it
+ * leaves, wakes the sleeper through the kernel.
+ */
+static int sleep_on(struct shmring *r, unsigned short wake, unsigned short count, bool expected,
+		    const struct deadline *dl)
+{
+	if (expected)
+		return sem_wait_token_while(r->semid, wake, count, dl);
+	return sem_wait_token(r->semid, wake, dl);
+}
+
+/* NOWAIT: never announced, never asleep, so no fence: one look at the
+ * writers' count, then at the ring again (what the last writer published
+ * before leaving is visible once its count is). */
+static int poll_for_data(struct shmring *r)
+{
+	int gone = writers_gone(r);
+	if (gone < 0)
+		return gone;
+	if (data_ready(r))
+		return 0;
+	if (gone)
+		return WAIT_END_OF_STREAM;
+	return ring_destroyed(r) ? -EIDRM : -EAGAIN;
+}
+
 int wait_for_data(struct shmring *r, const struct deadline *dl)
 {
 	uint32_t *flag = &r->hdr->cons_wait.sleeping;
 
-	if (dl->kind != DEADLINE_NOWAIT) {
-		/* The next record is written just before the tail moves: keep
-		 * its lines coming so their transfer overlaps the tail's. */
-		const uint8_t *next = r->data + r->head_off;
-		const uint8_t *after = r->head_off + 64 < r->capacity ? next + 64 : next;
-		struct spin s;
-		spin_begin(&s, &r->data_spin, dl);
-		for (unsigned i = 0;; i++) {
-			__builtin_prefetch(next);
-			__builtin_prefetch(after);
-			if (data_ready(r)) {
-				spin_end(&s, true);
-				return 0;
-			}
-			if (!spin_on(&s, i))
-				break;
+	if (dl->kind == DEADLINE_NOWAIT)
+		return poll_for_data(r);
+	/* The next record is written just before the tail moves: keep its
+	 * lines coming so their transfer overlaps the tail's. */
+	const uint8_t *next = r->data + r->head_off;
+	const uint8_t *after = r->head_off + 64 < r->capacity ? next + 64 : next;
+	struct spin s;
+	spin_begin(&s, &r->data_spin, dl);
+	for (unsigned i = 0;; i++) {
+		__builtin_prefetch(next);
+		__builtin_prefetch(after);
+		if (data_ready(r)) {
+			spin_end(&s, true);
+			return 0;
 		}
-		spin_end(&s, false);
+		if (!spin_on(&s, i))
+			break;
 	}
+	spin_end(&s, false);
+
 	for (;;) {
 		struct deadline slice;
 		const struct deadline *sleep_dl = announce(flag, dl, &slice);
 		if (data_ready(r))
-			goto withdraw_ready;
-		int gone = writers_gone(r);
-		if (gone != 0) {
-			withdraw(flag);
-			/* Whatever the last writer published before leaving is
-			 * visible now: drain it before reporting the end. */
-			if (gone > 0 && data_ready(r))
-				return 0;
-			return gone > 0 ? WAIT_END_OF_STREAM : gone;
-		}
+			break;
 		if (ring_destroyed(r)) {
 			withdraw(flag);
 			return -EIDRM;
 		}
-		int rc = sem_wait_token(r->semid, SEM_DATA, sleep_dl);
+		int rc = sleep_on(r, SEM_DATA, SEM_WRITERS, writers_expected(r), sleep_dl);
 		/* Woken to what it waited for: no drain, no second announce
 		 * (a leftover token costs one spurious wake-up, later). */
-		if (rc == 0 && data_ready(r)) {
+		if (rc == 0 && data_ready(r))
+			break;
+		if (rc == -EAGAIN) {
+			/* Every writer is gone. Whatever the last one published
+			 * before leaving is visible now: drain it first. */
 			withdraw(flag);
-			return 0;
+			return data_ready(r) ? 0 : WAIT_END_OF_STREAM;
 		}
 		if (rc == 0 || (rc == -ETIMEDOUT && sleep_dl != dl && !deadline_expired(dl))) {
 			sem_drain(r->semid, SEM_DATA);
 			continue;
 		}
 		withdraw(flag);
-		if ((rc == -ETIMEDOUT || rc == -EAGAIN) && data_ready(r))
+		if (rc == -ETIMEDOUT && data_ready(r))
 			return 0;
 		return rc;
 	}
-withdraw_ready:
 	withdraw(flag);
 	return 0;
 }
@@ -292,6 +320,17 @@ static const struct deadline *earlier(const struct deadline *a, const struct dea
 	return deadline_before(a, b) ? a : b;
 }
 
+/* NOWAIT: as poll_for_data(), for room. */
+static int poll_for_space(struct shmring *r, uint64_t need)
+{
+	int gone = readers_gone(r);
+	if (gone != 0)
+		return gone > 0 ? -EPIPE : gone;
+	if (space_ready(r, need))
+		return 0;
+	return ring_destroyed(r) ? -EIDRM : -EAGAIN;
+}
+
 int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 {
 	struct layout_wait *w = &r->hdr->prod_wait;
@@ -300,24 +339,25 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 	 * the readers' index line over for every record while it spins, and
 	 * is woken once per record while it sleeps. */
 	uint64_t plenty = r->capacity / SPACE_HYSTERESIS;
-	if (plenty < need || dl->kind == DEADLINE_NOWAIT)
+	if (plenty < need)
 		plenty = need;
 
-	if (dl->kind != DEADLINE_NOWAIT) {
-		struct spin s;
-		spin_begin(&s, &r->space_spin, dl);
-		for (unsigned i = 0;; i++) {
-			if (space_ready(r, plenty)) {
-				spin_end(&s, true);
-				return 0;
-			}
-			if (!spin_on(&s, i))
-				break;
-		}
-		spin_end(&s, false);
-		if (space_ready(r, need))
+	if (dl->kind == DEADLINE_NOWAIT)
+		return poll_for_space(r, need);
+	struct spin s;
+	spin_begin(&s, &r->space_spin, dl);
+	for (unsigned i = 0;; i++) {
+		if (space_ready(r, plenty)) {
+			spin_end(&s, true);
 			return 0;
+		}
+		if (!spin_on(&s, i))
+			break;
 	}
+	spin_end(&s, false);
+	if (space_ready(r, need))
+		return 0;
+
 	uint64_t want = plenty;
 	for (;;) {
 		/* The readers wake us once @want bytes are free (or they go
@@ -332,11 +372,6 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 			deadline_init(&share, SHARE_SLICE_MS);
 			sleep_dl = earlier(sleep_dl, &share);
 		}
-		int gone = readers_gone(r);
-		if (gone != 0) {
-			withdraw(&w->sleeping);
-			return gone > 0 ? -EPIPE : gone;
-		}
 		if (space_ready(r, want)) {
 			withdraw(&w->sleeping);
 			return 0;
@@ -345,7 +380,11 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 			withdraw(&w->sleeping);
 			return -EIDRM;
 		}
-		int rc = sem_wait_token(r->semid, SEM_SPACE, sleep_dl);
+		int rc = sleep_on(r, SEM_SPACE, SEM_READERS, readers_expected(r), sleep_dl);
+		if (rc == -EAGAIN) {
+			withdraw(&w->sleeping);
+			return -EPIPE; /* every reader is gone */
+		}
 		/* Woken to what it waited for: no drain, no second announce
 		 * (a leftover token costs one spurious wake-up, later). */
 		if (rc == 0 && space_ready(r, need)) {
@@ -365,7 +404,7 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 			continue;
 		}
 		withdraw(&w->sleeping);
-		if ((rc == -ETIMEDOUT || rc == -EAGAIN) && space_ready(r, need))
+		if (rc == -ETIMEDOUT && space_ready(r, need))
 			return 0;
 		return rc;
 	}
