@@ -31,7 +31,8 @@
 #include "sem.h"
 #include "spin.h"
 
-/* Attempts to take a lock without queueing before queueing for it. */
+/* Attempts to take a lock without queueing, while its hint keeps clearing,
+ * before sleeping until it is free. */
 #define LOCK_TRIES 8
 
 /* A writer that spins for room waits for 1/SPACE_HYSTERESIS of the ring. */
@@ -105,9 +106,9 @@ static void wake(struct shmring *r, struct layout_wait *w, unsigned short sem, u
 		sem_post(r->semid, sem);
 }
 
-/* Announce a sleep. Returns the deadline to sleep with: @dl itself, or a
- * slice of it when membarrier is unavailable and a publisher may have
- * missed the flag. */
+/* Announce a sleep (never a NOWAIT one). Returns the deadline to sleep
+ * with: @dl itself, or a slice of it when membarrier is unavailable and a
+ * publisher may have missed the flag. */
 static const struct deadline *announce(uint32_t *flag, const struct deadline *dl,
 				       struct deadline *slice)
 {
@@ -115,8 +116,7 @@ static const struct deadline *announce(uint32_t *flag, const struct deadline *dl
 	if (fence_heavy())
 		return dl;
 	deadline_init(slice, BACKSTOP_SLICE_MS);
-	if (dl->kind == DEADLINE_NOWAIT ||
-	    (dl->kind == DEADLINE_TIMED && deadline_before(dl, slice)))
+	if (dl->kind == DEADLINE_TIMED && deadline_before(dl, slice))
 		return dl;
 	return slice;
 }
