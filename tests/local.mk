@@ -19,7 +19,8 @@ criterion_tests = \
 	tests/batch.test \
 	tests/zerocopy.test \
 	tests/errors.test \
-	tests/races.test
+	tests/races.test \
+	tests/tools.test
 
 check_PROGRAMS += $(criterion_tests)
 TESTS += $(criterion_tests) tests/exports.sh
@@ -83,6 +84,14 @@ tests_races_test_SOURCES = tests/test_races.c
 tests_races_test_CPPFLAGS = $(test_common_cppflags)
 tests_races_test_CFLAGS = $(test_common_cflags)
 tests_races_test_LDADD = $(test_common_ldadd)
+
+# The tools' zero-copy stream, run as programs: the one just built.
+tests_tools_test_SOURCES = tests/test_tools.c
+tests_tools_test_CPPFLAGS = $(test_common_cppflags) \
+	-DSHMRING_TOOL='"$(abs_top_builddir)/tools/shmring"'
+tests_tools_test_CFLAGS = $(test_common_cflags)
+tests_tools_test_LDADD = $(test_common_ldadd)
+tests/tools.log: tools/shmring$(EXEEXT)
 
 else
 check-local:
