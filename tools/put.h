@@ -11,7 +11,7 @@
 
 /* Messages handed to send_batch() at most at once: one lock and one index
  * publication in the library per batch. */
-#define PUT_BATCH 256u
+#define PUT_BATCH 1024u
 
 struct sender {
 	struct shmring *ring;
