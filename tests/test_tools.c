@@ -48,11 +48,11 @@ static void sleep_us(long us)
 		;
 }
 
-static uint32_t readers_of(struct shmring *admin)
+static struct shmring_stats stats_of(struct shmring *admin)
 {
 	struct shmring_stats st;
 	cr_assert_eq(shmring_stats(admin, &st), 0);
-	return st.readers;
+	return st;
 }
 
 /* Write the counters @next, @next + 1, ... in 8-byte units to @fd, in
@@ -93,7 +93,7 @@ Test(tools, stream_of_a_writer_killed_mid_block_is_never_partial)
 		char *get_argv[] = {"shmring", "get", (char *)path, "--stream", NULL};
 		pid_t getter = run_tool(get_argv, -1, out);
 		close(out);
-		while (readers_of(admin) == 0)
+		while (stats_of(admin).readers == 0)
 			sleep_us(2000);
 
 		int pipefd[2];
@@ -101,6 +101,10 @@ Test(tools, stream_of_a_writer_killed_mid_block_is_never_partial)
 		char *put_argv[] = {"shmring", "put", (char *)path, "--stream", NULL};
 		pid_t putter = run_tool(put_argv, pipefd[0], -1);
 		close(pipefd[0]);
+		/* Killed before it attached, put would leave get waiting for
+		 * a writer for ever. */
+		while (stats_of(admin).writers == 0)
+			sleep_us(2000);
 		/* Slow rounds leave put waiting for input; fast ones keep it
 		 * in read() and waiting for room, with a block reserved. */
 		uint64_t first = next;
@@ -140,8 +144,7 @@ Test(tools, stream_of_a_writer_killed_mid_block_is_never_partial)
 		free(seen);
 		kept += got;
 		/* Nothing is left in the ring for the next round. */
-		struct shmring_stats rs;
-		cr_assert_eq(shmring_stats(admin, &rs), 0);
+		struct shmring_stats rs = stats_of(admin);
 		cr_assert_eq(rs.messages, 0);
 		cr_assert_eq(rs.used, 0, "round %d: a killed reservation left %llu bytes", round,
 			     (unsigned long long)rs.used);
