@@ -209,7 +209,7 @@ SHMRING_API int shmring_open_id(int32_t shmid, unsigned int flags,
  * shmring_close - leave the ring and free the handle. The ring stays.
  * Drops this handle's roles; if it was the last writer, readers see end of
  * stream once the ring is drained; if the last reader, writers get -EPIPE.
- * An uncommitted reservation is dropped; a peeked message stays queued.
+ * An uncommitted reservation is dropped; peeked messages stay queued.
  * NULL is a no-op. Returns 0 (cleanup cannot fail in a way worth reporting).
  */
 SHMRING_API int shmring_close(struct shmring *ring);
@@ -337,7 +337,8 @@ SHMRING_API int shmring_abort(struct shmring *ring);
 
 /*
  * shmring_peek - the next message, in place: *msg points into the shared
- * segment and stays valid and unchanged by the ring until shmring_release().
+ * segment and stays valid and unchanged by the ring until shmring_release()
+ * (or shmring_release_burst() of 0 or 1).
  * Its length was validated; its bytes were written by another process, so
  * validate them before trusting them. Returns 1, or 0 at end of stream.
  * A shared (non-exclusive) reader holds the readers' lock until release;
