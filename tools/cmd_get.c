@@ -51,6 +51,7 @@ struct receiver {
 	bool stream;
 	size_t burst_bytes; /* --stream: write at most this much per peek */
 	struct iovec *msgs; /* GET_BATCH: the peeked messages, in the ring */
+	struct iovec *out;  /* GET_BATCH: --stream's writev, consumed by it */
 	char *line_buf;	    /* GET_LINE_BYTES: line mode's output */
 };
 
@@ -60,8 +61,9 @@ static int receiver_alloc(struct receiver *r)
 	 * rest to fill meanwhile. */
 	r->burst_bytes = shmring_capacity(r->ring) / 4;
 	r->msgs = calloc(GET_BATCH, sizeof(*r->msgs));
+	r->out = r->stream ? calloc(GET_BATCH, sizeof(*r->out)) : NULL;
 	r->line_buf = r->stream ? NULL : malloc(GET_LINE_BYTES);
-	if (r->msgs && (r->stream || r->line_buf))
+	if (r->msgs && (r->stream ? r->out != NULL : r->line_buf != NULL))
 		return TOOL_OK;
 	return report_error(r->name, "out of memory for %u messages", GET_BATCH);
 }
@@ -69,13 +71,17 @@ static int receiver_alloc(struct receiver *r)
 static void receiver_free(struct receiver *r)
 {
 	free(r->msgs);
+	free(r->out);
 	free(r->line_buf);
 }
 
-/* --stream: the payloads of msgs[0..count), by one writev from the ring. */
+/* --stream: the payloads of msgs[0..count), by one writev from the ring.
+ * A copy of the iovecs is consumed: msgs keeps the lengths, to count the
+ * messages written in full after a short write. */
 static int write_stream(struct receiver *r, unsigned count, uint64_t *done)
 {
-	return write_all_iov(STDOUT_FILENO, r->msgs, (int)count, done);
+	memcpy(r->out, r->msgs, count * sizeof(*r->out));
+	return write_all_iov(STDOUT_FILENO, r->out, (int)count, done);
 }
 
 /* Line mode: each message and its terminator, copied into line_buf and

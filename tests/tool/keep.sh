@@ -88,3 +88,25 @@ same "received after get --stream into a closed pipe" 0 "$(field "$work/bytes" r
 same "messages left after get --stream into a closed pipe" "$sent" "$(field "$work/bytes" messages)"
 check 0 "$SHMRING" get "$work/bytes" --stream
 same_file "the stream after a failed get --stream" "$work/bytes" "$work/out"
+
+# --- --stream into a pipe that fills and is closed unread: the write of a
+# message is cut short, and only the message before it is taken ---
+# 40000-byte messages (put reads a file max_msg at a time); a pipe holds
+# 64 KiB: the first message goes in whole, the second in part.
+new_ring cut --size 256K --max-msg 40000
+head -c 200000 /dev/urandom >"$work/cut"
+check_in 0 "$work/cut" "$SHMRING" put "$work/cut" --stream
+same "messages of 40000 bytes" 5 "$(field "$work/cut" messages)"
+set +e
+{
+	"$SHMRING" get "$work/cut" --stream 2>"$work/get.err"
+	echo $? >"$work/get.status"
+} | sleep 0.5
+set -e
+same "get --stream into a full pipe closed unread: status" 1 "$(cat "$work/get.status")"
+grep -Eq '^shmring: .*standard output: Broken pipe; 1 messages were written' "$work/get.err" ||
+	fail "get --stream into a full pipe: stderr '$(cat "$work/get.err")'"
+same "received after a cut write" 1 "$(field "$work/cut" received)"
+check 0 "$SHMRING" get "$work/cut" --stream
+tail -c +40001 "$work/cut" >"$work/expected"
+same_file "the stream after a cut write" "$work/expected" "$work/out"
