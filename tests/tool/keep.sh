@@ -110,3 +110,26 @@ same "received after a cut write" 1 "$(field "$work/cut" received)"
 check 0 "$SHMRING" get "$work/cut" --stream
 tail -c +40001 "$work/cut" >"$work/expected"
 same_file "the stream after a cut write" "$work/expected" "$work/out"
+
+# --- the same in line mode, where lines are copied into get's buffer:
+# two lines of 30000 bytes fill the pipe nearly, the next two do not fit ---
+new_ring cutlines --size 256K --max-msg 40000
+: >"$work/cutlines"
+for letter in a b c d e; do
+	head -c 30000 /dev/zero | tr '\0' "$letter" >>"$work/cutlines"
+	echo >>"$work/cutlines"
+done
+check_in 0 "$work/cutlines" "$SHMRING" put "$work/cutlines"
+same "lines of 30000 bytes" 5 "$(field "$work/cutlines" messages)"
+set +e
+{
+	"$SHMRING" get "$work/cutlines" 2>"$work/get.err"
+	echo $? >"$work/get.status"
+} | sleep 0.5
+set -e
+same "get into a full pipe closed unread: status" 1 "$(cat "$work/get.status")"
+grep -Eq '^shmring: .*standard output: Broken pipe; 2 messages were written' "$work/get.err" ||
+	fail "get into a full pipe: stderr '$(cat "$work/get.err")'"
+check 0 "$SHMRING" get "$work/cutlines"
+tail -n +3 "$work/cutlines" >"$work/expected"
+same_file "the lines after a cut write" "$work/expected" "$work/out"
