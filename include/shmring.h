@@ -209,7 +209,7 @@ SHMRING_API int shmring_open_id(int32_t shmid, unsigned int flags,
  * shmring_close - leave the ring and free the handle. The ring stays.
  * Drops this handle's roles; if it was the last writer, readers see end of
  * stream once the ring is drained; if the last reader, writers get -EPIPE.
- * An uncommitted reservation is dropped; a peeked message stays queued.
+ * An uncommitted reservation is dropped; peeked messages stay queued.
  * NULL is a no-op. Returns 0 (cleanup cannot fail in a way worth reporting).
  */
 SHMRING_API int shmring_close(struct shmring *ring);
@@ -337,7 +337,8 @@ SHMRING_API int shmring_abort(struct shmring *ring);
 
 /*
  * shmring_peek - the next message, in place: *msg points into the shared
- * segment and stays valid and unchanged by the ring until shmring_release().
+ * segment and stays valid and unchanged by the ring until shmring_release()
+ * (or shmring_release_burst() of 0 or 1).
  * Its length was validated; its bytes were written by another process, so
  * validate them before trusting them. Returns 1, or 0 at end of stream.
  * A shared (non-exclusive) reader holds the readers' lock until release;
@@ -347,7 +348,41 @@ SHMRING_API int shmring_abort(struct shmring *ring);
 SHMRING_API int shmring_peek(struct shmring *ring, const void **msg,
 			     size_t *len, int timeout_ms);
 
-/* shmring_release - consume the peeked message. Errors: -EINVAL (none). */
+/*
+ * shmring_peek_burst - up to @n queued messages, in place, in order, at least
+ * one (waiting for the first as the timeout allows, like shmring_peek()).
+ * On return msgs[i].iov_base points into the shared segment (read-only) and
+ * msgs[i].iov_len is the length of message i, for i < the returned count;
+ * the rest of @msgs is untouched. Like shmring_peek(), the handle holds the
+ * messages, each one validated, until shmring_release_burst() or
+ * shmring_release(); their bytes were written by another process.
+ * Returns the count (1 .. n), 0 at end of stream.
+ * Concurrency: a shared (non-exclusive) reader holds the readers' lock until
+ * the release, so other readers wait; a reader that dies first leaves every
+ * peeked message queued, in order, for the others. An exclusive reader
+ * makes no system call unless it waits.
+ * Errors: as shmring_peek(); -EINVAL (n is 0 or over INT32_MAX, or msgs
+ * NULL).
+ */
+SHMRING_API int shmring_peek_burst(struct shmring *ring, struct iovec *msgs, unsigned int n,
+				   int timeout_ms);
+
+/*
+ * shmring_release_burst - consume the first @n of the messages the last
+ * shmring_peek() or shmring_peek_burst() handed out (0 .. that count; 0
+ * consumes none). The rest stay queued, in order, for the next receive or
+ * peek, of this handle or another. Ends the peek either way: the pointers it
+ * handed out are no longer valid, and a shared reader gives the readers'
+ * lock back.
+ * Errors: -EINVAL (no peek pending, or n over its count; the peek then stays
+ * pending), -EUCLEAN (a peeked record no longer validates: nothing consumed,
+ * the peek ended).
+ */
+SHMRING_API int shmring_release_burst(struct shmring *ring, unsigned int n);
+
+/* shmring_release - consume every message of the pending peek (one for
+ * shmring_peek(), the whole count for shmring_peek_burst()).
+ * Errors: -EINVAL (none pending). */
 SHMRING_API int shmring_release(struct shmring *ring);
 
 /* ---------------------------------------------------------------------- */

@@ -68,8 +68,9 @@ struct shmring {
 	uint64_t head_off; /* head % capacity */
 	uint64_t received;
 	uint64_t tail_seen; /* last validated tail: a lower bound on data queued */
-	bool peeked;        /* zero copy: a peeked message is pending */
-	uint64_t peek_next; /* head after releasing it */
+	bool peeked;             /* zero copy: peeked messages are pending */
+	unsigned int peek_count; /* how many (1 for shmring_peek) */
+	uint64_t peek_next;      /* head after releasing them all */
 	uint64_t peek_next_off;
 };
 

@@ -239,6 +239,15 @@ int shmring_recv_burst(struct shmring *r, struct iovec *msgs, unsigned int n, in
 	return recv_batch(r, msgs, n, timeout_ms);
 }
 
+/* Hand out the peek that ends at @c: @count messages from r->head on. */
+static void peek_hold(struct shmring *r, struct cursor c, unsigned count)
+{
+	r->peek_next = c.index;
+	r->peek_next_off = c.off;
+	r->peek_count = count;
+	r->peeked = true;
+}
+
 static bool peek_fast(struct shmring *r, const void **msg, size_t *len)
 {
 	struct ring_record rec;
@@ -246,13 +255,46 @@ static bool peek_fast(struct shmring *r, const void **msg, size_t *len)
 		return false;
 	*msg = r->data + rec.offset;
 	*len = rec.len;
-	struct cursor c = fast_next(r, &rec);
-	r->peek_next = c.index;
-	r->peek_next_off = c.off;
-	r->peeked = true;
+	peek_hold(r, fast_next(r, &rec), 1);
 	return true;
 }
 
+/* The peek of up to @n messages: the walk of recv_batch, handing out
+ * pointers instead of copying. Padding before the first message is
+ * published at once, so the peeked messages start at r->head. */
+static int peek_batch(struct shmring *r, struct iovec *msgs, unsigned n, int timeout_ms)
+{
+	struct deadline dl;
+	int rc = reader_begin(r, &dl, timeout_ms);
+	if (rc < 0)
+		return rc;
+	struct cursor c = head_cursor(r);
+	unsigned count = 0;
+	while (count < n) {
+		struct ring_record rec;
+		rc = next_message(r, &c, &rec, count == 0, &dl);
+		if (rc <= 0)
+			break;
+		if (count == 0)
+			publish_head(r, c, 0); /* padding skipped on the way */
+		msgs[count].iov_base = r->data + rec.offset;
+		msgs[count].iov_len = rec.len;
+		cursor_skip(r, &c, rec.size);
+		count++;
+	}
+	if (count == 0) {
+		publish_head(r, c, 0);
+		reader_leave(r);
+		return rc;
+	}
+	/* A bad record after good ones is met first by the next call. */
+	peek_hold(r, c, count);
+	return (int)count;
+}
+
+/* Not peek_batch() of one: its loop cost an exclusive reader that keeps
+ * up with its writer (and so takes this way for every message) 40 more
+ * instructions per message. */
 int shmring_peek(struct shmring *r, const void **msg, size_t *len, int timeout_ms)
 {
 	if (!msg || !len)
@@ -274,18 +316,62 @@ int shmring_peek(struct shmring *r, const void **msg, size_t *len, int timeout_m
 	*msg = r->data + rec.offset;
 	*len = rec.len;
 	cursor_skip(r, &c, rec.size);
-	r->peek_next = c.index;
-	r->peek_next_off = c.off;
-	r->peeked = true;
+	peek_hold(r, c, 1);
 	return 1;
+}
+
+int shmring_peek_burst(struct shmring *r, struct iovec *msgs, unsigned int n, int timeout_ms)
+{
+	if (!msgs || n == 0 || n > INT32_MAX)
+		return -EINVAL;
+	return peek_batch(r, msgs, n, timeout_ms);
+}
+
+/* The cursor past the first @n (< r->peek_count) peeked messages: walked
+ * again from r->head, every record validated again (the writers may not
+ * touch them, but the segment is theirs to scribble on). */
+static __attribute__((noinline)) int peeked_prefix(struct shmring *r, unsigned n,
+						   struct cursor *out)
+{
+	struct cursor c = head_cursor(r);
+	while (n > 0) {
+		struct ring_record rec;
+		int rc = ring_read_record(r->data, r->capacity, r->max_msg, c.off,
+					  r->tail_seen - c.index, &rec);
+		if (rc < 0)
+			return rc;
+		if (rec.tag == TAG_MSG)
+			n--;
+		cursor_skip(r, &c, rec.size);
+	}
+	*out = c;
+	return 0;
+}
+
+/* End the pending peek, consuming its first @n (<= r->peek_count). Inline
+ * in both releases, the walk of a partial one out of line: the whole
+ * release is the exclusive reader's per-message path. */
+static inline __attribute__((always_inline)) int release_peeked(struct shmring *r, unsigned n)
+{
+	struct cursor c = {r->peek_next, r->peek_next_off};
+	int rc = n < r->peek_count ? peeked_prefix(r, n, &c) : 0;
+	r->peeked = false;
+	if (rc == 0)
+		publish_head(r, c, n);
+	reader_leave(r);
+	return rc;
+}
+
+int shmring_release_burst(struct shmring *r, unsigned int n)
+{
+	if (!r || !r->peeked || n > r->peek_count)
+		return -EINVAL;
+	return release_peeked(r, n);
 }
 
 int shmring_release(struct shmring *r)
 {
 	if (!r || !r->peeked)
 		return -EINVAL;
-	r->peeked = false;
-	publish_head(r, (struct cursor){r->peek_next, r->peek_next_off}, 1);
-	reader_leave(r);
-	return 0;
+	return release_peeked(r, r->peek_count);
 }

@@ -25,7 +25,8 @@ criterion_tests = \
 	tests/errors.test \
 	tests/races.test \
 	tests/wait.test \
-	tests/copy.test
+	tests/copy.test \
+	tests/tools.test
 
 check_PROGRAMS += $(criterion_tests)
 TESTS += $(criterion_tests) tests/exports.sh
@@ -99,6 +100,14 @@ tests_copy_test_SOURCES = tests/test_copy.c
 tests_copy_test_CPPFLAGS = $(test_common_cppflags)
 tests_copy_test_CFLAGS = $(test_common_cflags)
 tests_copy_test_LDADD = $(test_common_ldadd)
+
+# The tools' zero-copy stream, run as programs: the one just built.
+tests_tools_test_SOURCES = tests/test_tools.c
+tests_tools_test_CPPFLAGS = $(test_common_cppflags) \
+	-DSHMRING_TOOL='"$(abs_top_builddir)/tools/shmring"'
+tests_tools_test_CFLAGS = $(test_common_cflags)
+tests_tools_test_LDADD = $(test_common_ldadd)
+tests/tools.log: tools/shmring$(EXEEXT)
 
 else
 check-local:

@@ -12,10 +12,13 @@
 
 #include "tool.h"
 
-/* Up to this many bytes of message buffers, and up to GET_BATCH messages,
- * per receive: one lock and one index publication in the library each. */
-#define GET_BUFFER_BYTES (4u * 1024u * 1024u)
-#define GET_BATCH 256u
+/* Messages per peek: one lock and one index publication in the library
+ * each. A burst is written out straight from the ring and only the messages
+ * written in full are released; the rest stay queued for the next reader. */
+#define GET_BATCH 4096u
+/* Line mode copies the messages and their terminators into one buffer of
+ * this size and writes it at once (a longer message goes out on its own). */
+#define GET_LINE_BYTES (64u * 1024u)
 
 static const char get_usage[] =
     "Usage: shmring get RING [--stream] [-0] [-n COUNT] [--timeout MS] [--nonblock]\n"
@@ -43,49 +46,112 @@ struct receiver {
 	bool follow;
 	bool limited; /* -n given */
 	uint64_t limit;
-	uint64_t got;
+	uint64_t got; /* messages written out and released */
 	char terminator;
 	bool stream;
-	size_t max_msg;
-	unsigned nbuf;
-	char *bufs;	    /* nbuf buffers of max_msg bytes */
-	struct iovec *msgs; /* nbuf */
-	struct iovec *out;  /* 2 * nbuf: each message, then its terminator */
+	size_t burst_bytes; /* --stream: write at most this much per peek */
+	struct iovec *msgs; /* GET_BATCH: the peeked messages, in the ring */
+	struct iovec *out;  /* GET_BATCH: --stream's writev, consumed by it */
+	char *line_buf;	    /* GET_LINE_BYTES: line mode's output */
 };
 
 static int receiver_alloc(struct receiver *r)
 {
-	size_t n = GET_BUFFER_BYTES / r->max_msg;
-	r->nbuf = n < 1 ? 1 : n > GET_BATCH ? GET_BATCH : (unsigned)n;
-	/* malloc, not calloc: pages no message reaches are never touched. */
-	r->bufs = malloc((size_t)r->nbuf * r->max_msg);
-	r->msgs = calloc(r->nbuf, sizeof(*r->msgs));
-	r->out = calloc(2 * (size_t)r->nbuf, sizeof(*r->out));
-	if (r->bufs && r->msgs && r->out)
+	/* --stream: a quarter of the ring per write, so the writers have the
+	 * rest to fill meanwhile. */
+	r->burst_bytes = shmring_capacity(r->ring) / 4;
+	r->msgs = calloc(GET_BATCH, sizeof(*r->msgs));
+	r->out = r->stream ? calloc(GET_BATCH, sizeof(*r->out)) : NULL;
+	r->line_buf = r->stream ? NULL : malloc(GET_LINE_BYTES);
+	if (r->msgs && (r->stream ? r->out != NULL : r->line_buf != NULL))
 		return TOOL_OK;
-	return report_error(r->name, "out of memory for %u buffers of %zu bytes", r->nbuf,
-			    r->max_msg);
+	return report_error(r->name, "out of memory for %u messages", GET_BATCH);
 }
 
 static void receiver_free(struct receiver *r)
 {
-	free(r->bufs);
 	free(r->msgs);
 	free(r->out);
+	free(r->line_buf);
 }
 
-static int write_messages(struct receiver *r, unsigned count)
+/* --stream: the payloads of msgs[0..count), by one writev from the ring.
+ * A copy of the iovecs is consumed: msgs keeps the lengths, to count the
+ * messages written in full after a short write. */
+static int write_stream(struct receiver *r, unsigned count, uint64_t *done)
 {
-	int n = 0;
+	memcpy(r->out, r->msgs, count * sizeof(*r->out));
+	return write_all_iov(STDOUT_FILENO, r->out, (int)count, done);
+}
+
+/* Line mode: each message and its terminator, copied into line_buf and
+ * written a buffer at a time (a message too long for it by a writev of its
+ * own, from the ring). */
+static int write_lines(struct receiver *r, unsigned count, uint64_t *done)
+{
+	size_t fill = 0;
 	for (unsigned i = 0; i < count; i++) {
-		r->out[n++] = r->msgs[i];
-		if (!r->stream)
-			r->out[n++] = (struct iovec){.iov_base = &r->terminator, .iov_len = 1};
+		size_t len = r->msgs[i].iov_len;
+		if (fill + len + 1 > GET_LINE_BYTES) {
+			struct iovec buf = {.iov_base = r->line_buf, .iov_len = fill};
+			int rc = write_all_iov(STDOUT_FILENO, &buf, 1, done);
+			if (rc < 0)
+				return rc;
+			fill = 0;
+		}
+		if (len + 1 > GET_LINE_BYTES) {
+			struct iovec one[2] = {r->msgs[i],
+					       {.iov_base = &r->terminator, .iov_len = 1}};
+			int rc = write_all_iov(STDOUT_FILENO, one, 2, done);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		memcpy(r->line_buf + fill, r->msgs[i].iov_base, len);
+		r->line_buf[fill + len] = r->terminator;
+		fill += len + 1;
 	}
-	int rc = write_all_iov(STDOUT_FILENO, r->out, n);
+	struct iovec buf = {.iov_base = r->line_buf, .iov_len = fill};
+	return fill ? write_all_iov(STDOUT_FILENO, &buf, 1, done) : 0;
+}
+
+/* How many of msgs[0..count) lie wholly within the first @bytes of output. */
+static unsigned whole_messages(const struct receiver *r, unsigned count, uint64_t bytes)
+{
+	unsigned i = 0;
+	for (uint64_t end = 0; i < count; i++) {
+		end += r->msgs[i].iov_len + (r->stream ? 0 : 1);
+		if (end > bytes)
+			break;
+	}
+	return i;
+}
+
+/* Write out the @count messages just peeked and release exactly those that
+ * went out in full: on a failed write the rest stay queued, in order. */
+static int write_peeked(struct receiver *r, unsigned count)
+{
+	if (r->stream) {
+		/* At most burst_bytes (but one message at least); the rest of
+		 * the burst stays queued for the next peek. */
+		uint64_t bytes = r->msgs[0].iov_len;
+		unsigned n = 1;
+		while (n < count && bytes + r->msgs[n].iov_len <= r->burst_bytes)
+			bytes += r->msgs[n++].iov_len;
+		count = n;
+	}
+	uint64_t done = 0;
+	int wrc = r->stream ? write_stream(r, count, &done) : write_lines(r, count, &done);
+	unsigned whole = wrc < 0 ? whole_messages(r, count, done) : count;
+	int rc = shmring_release_burst(r->ring, whole);
 	if (rc < 0)
-		return report_error(r->name, "standard output: %s (%u received messages lost)",
-				    strerror(-rc), count);
+		return report_ring_error(r->name, rc);
+	r->got += whole;
+	if (wrc < 0)
+		return report_error(r->name,
+				    "standard output: %s; %llu messages were written, the rest"
+				    " stay queued",
+				    strerror(-wrc), (unsigned long long)r->got);
 	return TOOL_OK;
 }
 
@@ -105,18 +171,14 @@ static int receive(struct receiver *r)
 	for (;;) {
 		if (r->limited && r->got >= r->limit)
 			return TOOL_OK;
-		/* Never take more than -n still allows: a taken message is gone
-		 * from the ring, and would be lost to the other readers. */
-		unsigned want = r->nbuf;
+		/* Never peek more than -n still allows: get takes no more than
+		 * COUNT, and what it holds the other readers must wait for. */
+		unsigned want = GET_BATCH;
 		if (r->limited && r->limit - r->got < want)
 			want = (unsigned)(r->limit - r->got);
-		for (unsigned i = 0; i < want; i++)
-			r->msgs[i] = (struct iovec){.iov_base = r->bufs + (size_t)i * r->max_msg,
-						    .iov_len = r->max_msg};
-		int rc = shmring_recv_burst(r->ring, r->msgs, want, r->timeout_ms);
+		int rc = shmring_peek_burst(r->ring, r->msgs, want, r->timeout_ms);
 		if (rc > 0) {
-			r->got += (unsigned)rc;
-			int status = write_messages(r, (unsigned)rc);
+			int status = write_peeked(r, (unsigned)rc);
 			if (status != TOOL_OK)
 				return status;
 			continue;
@@ -220,7 +282,6 @@ int cmd_get(int argc, char **argv)
 		shmring_close(r.ring);
 		return TOOL_OK;
 	}
-	r.max_msg = shmring_max_msg(r.ring);
 	status = receiver_alloc(&r);
 	if (status == TOOL_OK)
 		status = receive(&r);

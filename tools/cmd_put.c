@@ -29,22 +29,27 @@ static const char put_usage[] =
     "Exit status: 0 sent, 1 error, 2 usage error, 3 timed out or ring full,\n"
     "4 every reader that had attached to the ring is gone.\n";
 
+int send_failed(struct sender *s, int rc)
+{
+	if (rc == -EAGAIN) {
+		report_error(s->name, "ring is full (--nonblock); %llu messages were sent",
+			     (unsigned long long)s->sent);
+		return TOOL_WOULD_BLOCK;
+	}
+	if (rc == -ETIMEDOUT) {
+		report_error(s->name, "no room within %d ms; %llu messages were sent",
+			     s->timeout_ms, (unsigned long long)s->sent);
+		return TOOL_WOULD_BLOCK;
+	}
+	return report_ring_error(s->name, rc);
+}
+
 int send_batch(struct sender *s, struct iovec *msgs, unsigned int n)
 {
 	while (n > 0) {
 		int rc = shmring_send_burst(s->ring, msgs, n, s->timeout_ms);
-		if (rc == -EAGAIN) {
-			report_error(s->name, "ring is full (--nonblock); %llu messages were sent",
-				     (unsigned long long)s->sent);
-			return TOOL_WOULD_BLOCK;
-		}
-		if (rc == -ETIMEDOUT) {
-			report_error(s->name, "no room within %d ms; %llu messages were sent",
-				     s->timeout_ms, (unsigned long long)s->sent);
-			return TOOL_WOULD_BLOCK;
-		}
 		if (rc < 0)
-			return report_ring_error(s->name, rc);
+			return send_failed(s, rc);
 		msgs += rc;
 		n -= (unsigned)rc;
 		s->sent += (unsigned)rc;

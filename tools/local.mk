@@ -18,6 +18,7 @@ tool_tests = \
 	tests/tool/admin.sh \
 	tests/tool/lines.sh \
 	tests/tool/stream.sh \
+	tests/tool/keep.sh \
 	tests/tool/writers.sh \
 	tests/tool/status.sh \
 	tests/tool/hostile.sh \

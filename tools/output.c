@@ -11,17 +11,18 @@
 
 #include "tool.h"
 
-int write_all_iov(int fd, struct iovec *iov, int count)
+int write_all_iov(int fd, struct iovec *iov, int count, uint64_t *done)
 {
 	while (count > 0) {
-		ssize_t done = writev(fd, iov, count < IOV_MAX ? count : IOV_MAX);
-		if (done < 0) {
+		ssize_t wrote = writev(fd, iov, count < IOV_MAX ? count : IOV_MAX);
+		if (wrote < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		*done += (uint64_t)wrote;
 		/* Step over what went out: whole buffers, then part of one. */
-		size_t left = (size_t)done;
+		size_t left = (size_t)wrote;
 		while (count > 0 && left >= iov->iov_len) {
 			left -= iov->iov_len;
 			iov++;

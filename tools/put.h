@@ -11,7 +11,7 @@
 
 /* Messages handed to send_batch() at most at once: one lock and one index
  * publication in the library per batch. */
-#define PUT_BATCH 256u
+#define PUT_BATCH 1024u
 
 struct sender {
 	struct shmring *ring;
@@ -20,6 +20,10 @@ struct sender {
 	size_t max_msg;
 	uint64_t sent;
 };
+
+/* Report a failed send, reservation or commit (@rc < 0) and return its
+ * exit status. */
+int send_failed(struct sender *s, int rc);
 
 /* Send all @n messages in order, waiting for room as the timeout allows.
  * Returns TOOL_OK, or reports the failure and returns its exit status. */
@@ -32,7 +36,8 @@ int send_batch(struct sender *s, struct iovec *msgs, unsigned int n);
 int put_records(struct sender *s, int fd, char delim);
 
 /* Standard input as raw bytes in messages of up to max_msg, so that
- * `get --stream` writes back exactly the same bytes. */
+ * `get --stream` writes back exactly the same bytes: each read() goes
+ * straight into a reserved message, and only what it read is committed. */
 int put_stream(struct sender *s, int fd);
 
 #endif /* SHMRING_TOOL_PUT_H */

@@ -1,16 +1,22 @@
 /* put_input.c - cutting standard input into messages for `shmring put`.
  *
- * Input is read in large blocks and every complete record in the block
- * becomes one iovec pointing into it, so a batch is sent without copying.
+ * Lines: input is read in large blocks and every complete record in the
+ * block becomes one iovec pointing into it, so a batch is copied once, into
+ * the ring.
  * Before each read() whatever is pending is sent: a put fed by a terminal
  * delivers each line as soon as it is typed, one fed by a pipe or file
- * still sends hundreds of lines per batch. */
+ * still sends hundreds of lines per batch.
+ *
+ * --stream: read() straight into a message reserved in the ring, and commit
+ * what came; no buffer in between. */
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "put.h"
@@ -120,29 +126,55 @@ int put_records(struct sender *s, int fd, char delim)
 	return status;
 }
 
+/* Can a read() of @fd block? Not when it is a regular file or a disk. */
+static bool reads_may_block(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
+/* Wait until a read() of @fd returns at once: data, end of file or error. */
+static int wait_readable(int fd, const char *name)
+{
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, -1) > 0)
+			return TOOL_OK;
+		if (errno != EINTR && errno != EAGAIN)
+			return report_error(name, "standard input: %s", strerror(errno));
+	}
+}
+
 int put_stream(struct sender *s, int fd)
 {
-	struct iovec batch[PUT_BATCH];
-	struct input in;
-	int status = input_init(&in, fd, s->max_msg, s->name);
-
-	while (status == TOOL_OK) {
-		in.start = in.end = 0;
-		status = input_fill(&in, s->name);
-		if (status != TOOL_OK || in.eof)
-			break;
-		/* Chunk boundaries carry no meaning: get --stream joins them. */
-		unsigned n = 0;
-		for (size_t at = 0; at < in.end && status == TOOL_OK;) {
-			size_t len = in.end - at < s->max_msg ? in.end - at : s->max_msg;
-			batch[n++] = (struct iovec){.iov_base = in.buf + at, .iov_len = len};
-			at += len;
-			if (n == PUT_BATCH || at == in.end) {
-				status = send_batch(s, batch, n);
-				n = 0;
-			}
+	bool may_block = reads_may_block(fd);
+	for (;;) {
+		/* A shared writer holds the writers' lock from reserve to
+		 * commit: never across a read() that may wait for ever. */
+		if (may_block) {
+			int status = wait_readable(fd, s->name);
+			if (status != TOOL_OK)
+				return status;
 		}
+		void *buf;
+		int rc = shmring_reserve(s->ring, s->max_msg, &buf, s->timeout_ms);
+		if (rc < 0)
+			return send_failed(s, rc);
+		/* Straight into the ring. Killed before the commit, put
+		 * publishes nothing of this block. */
+		ssize_t got = read(fd, buf, s->max_msg);
+		if (got > 0) {
+			rc = shmring_commit(s->ring, (size_t)got);
+			if (rc < 0)
+				return report_ring_error(s->name, rc);
+			s->sent++;
+			continue;
+		}
+		int err = errno;
+		shmring_abort(s->ring);
+		if (got == 0)
+			return TOOL_OK;
+		if (err != EINTR && err != EAGAIN)
+			return report_error(s->name, "standard input: %s", strerror(err));
 	}
-	free(in.buf);
-	return status;
 }

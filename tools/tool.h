@@ -117,8 +117,9 @@ void json_string(FILE *out, const char *s);
 /* ---- output.c ---- */
 
 /* Write every byte of @iov[0..count) to @fd, resuming short writes and
- * EINTR. Returns 0 or -errno. @iov is consumed (modified). */
-int write_all_iov(int fd, struct iovec *iov, int count);
+ * EINTR; *done grows by the bytes written, on failure too. Returns 0 or
+ * -errno. @iov is consumed (modified). */
+int write_all_iov(int fd, struct iovec *iov, int count, uint64_t *done);
 
 /* Flush stdout and check it; reports "standard output: ..." against @what
  * and returns TOOL_ERROR on failure, TOOL_OK otherwise. */
