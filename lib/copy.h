@@ -28,7 +28,13 @@ shmring__copy_fn *shmring__copy_variant(enum shmring__copy_variant v);
 /* "memcpy", "sse2", "avx2", "avx512". */
 const char *shmring__copy_variant_name(enum shmring__copy_variant v);
 
-/* The variant shmring__copy() uses in this process. */
+/* The variant shmring__copy() uses in this process: measured on first use
+ * (or first call of this), then kept. */
 enum shmring__copy_variant shmring__copy_chosen(void);
+
+/* The measurement behind the choice, with @libc standing for memcpy: the
+ * widest vector loop this CPU has, or SHMRING__COPY_MEMCPY when @libc is
+ * as fast where rep movsb has its cliff. For tests. */
+enum shmring__copy_variant shmring__copy_calibrate(shmring__copy_fn *libc);
 
 #endif

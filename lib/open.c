@@ -14,6 +14,7 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
+#include "copy.h"
 #include "fence.h"
 #include "handle.h"
 #include "lifecycle.h"
@@ -197,6 +198,7 @@ int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_opt
 
 	r->flags = flags & SHMRING_EXCLUSIVE;
 	r->light_fence = fence_register();
+	shmring__copy_chosen(); /* measured here once, not in a first send */
 	spin_budget_init(&r->data_spin);
 	spin_budget_init(&r->space_spin);
 	spin_budget_init(&r->lock_spin);
