@@ -61,8 +61,11 @@
  * leaves 1 behind; the next one spins its bounded while, then asks the
  * kernel, takes the lock the kernel has released, and rewrites the word.
  * Handles that find the lock busy for longer sleep in semop() until it is
- * free without taking it (P and V in one call), then compete for it. Exclusive handles,
- * which hold their lock for life, leave it 0: their peers block at once.
+ * free without taking it (P and V in one call), then compete for it. A
+ * holder that goes to sleep on the ring (empty or full) sets the word to
+ * 2 meanwhile: nobody spins for a lock that will not come soon. Exclusive
+ * handles, which hold their lock for life, leave it 0: their peers block
+ * at once.
  *
  * INDEXES
  *
@@ -205,8 +208,10 @@ struct layout_wait {
 };
 
 struct layout_lock_hint {
-	uint32_t busy;
+	uint32_t busy; /* 0 free, LOCK_HINT_HELD, LOCK_HINT_ASLEEP */
 };
+#define LOCK_HINT_HELD 1u
+#define LOCK_HINT_ASLEEP 2u
 
 struct layout_header {
 	struct layout_identity id;

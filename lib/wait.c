@@ -126,10 +126,13 @@ static const struct deadline *announce(uint32_t *flag, const struct deadline *dl
  * hint set). */
 static bool lock_spin(const uint32_t *busy, struct spin *s)
 {
-	for (unsigned i = 0; shm_load_relaxed(busy); i++)
-		if (!spin_on(s, i))
+	for (unsigned i = 0;; i++) {
+		uint32_t hint = shm_load_relaxed(busy);
+		if (hint == 0)
+			return true;
+		if (hint == LOCK_HINT_ASLEEP || !spin_on(s, i))
 			return false;
-	return true;
+	}
 }
 
 /* One attempt at @ops that never queues. */
@@ -187,7 +190,7 @@ int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 		spin_end(&s, !slept);
 	}
 	if (rc == 0)
-		shm_store_relaxed(busy, 1); /* relaxed: a hint orders nothing */
+		shm_store_relaxed(busy, LOCK_HINT_HELD); /* relaxed: a hint orders nothing */
 	return rc;
 }
 
@@ -233,9 +236,18 @@ static bool space_ready(struct shmring *r, uint64_t need)
 static int sleep_on(struct shmring *r, unsigned short wake, unsigned short count, bool expected,
 		    const struct deadline *dl)
 {
-	if (expected)
-		return sem_wait_token_while(r->semid, wake, count, dl);
-	return sem_wait_token(r->semid, wake, dl);
+	/* A shared handle sleeps holding its side's lock: its hint says so,
+	 * and its peers stop spinning for a lock that will not come soon. */
+	uint32_t *busy = NULL;
+	if (handle_is_shared(r))
+		busy = wake == SEM_DATA ? &r->hdr->clock_hint.busy : &r->hdr->plock_hint.busy;
+	if (busy)
+		shm_store_relaxed(busy, LOCK_HINT_ASLEEP);
+	int rc = expected ? sem_wait_token_while(r->semid, wake, count, dl)
+			  : sem_wait_token(r->semid, wake, dl);
+	if (busy)
+		shm_store_relaxed(busy, LOCK_HINT_HELD);
+	return rc;
 }
 
 /* NOWAIT: never announced, never asleep, so no fence: one look at the
@@ -372,10 +384,8 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 			deadline_init(&share, SHARE_SLICE_MS);
 			sleep_dl = earlier(sleep_dl, &share);
 		}
-		if (space_ready(r, want)) {
-			withdraw(&w->sleeping);
-			return 0;
-		}
+		if (space_ready(r, want))
+			goto room;
 		if (ring_destroyed(r)) {
 			withdraw(&w->sleeping);
 			return -EIDRM;
@@ -387,15 +397,11 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 		}
 		/* Woken to what it waited for: no drain, no second announce
 		 * (a leftover token costs one spurious wake-up, later). */
-		if (rc == 0 && space_ready(r, need)) {
-			withdraw(&w->sleeping);
-			return 0;
-		}
+		if (rc == 0 && space_ready(r, need))
+			goto room;
 		if (rc == -ETIMEDOUT && sleep_dl == &share && !deadline_expired(dl)) {
-			if (space_ready(r, need)) {
-				withdraw(&w->sleeping);
-				return 0;
-			}
+			if (space_ready(r, need))
+				goto room;
 			want = need;
 			continue;
 		}
@@ -408,4 +414,7 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 			return 0;
 		return rc;
 	}
+room:
+	withdraw(&w->sleeping);
+	return 0;
 }
