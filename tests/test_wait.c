@@ -99,11 +99,14 @@ Test(wait, a_spin_never_outlasts_its_budget_nor_the_callers_deadline)
 	struct spin s;
 	int64_t t0 = spin_now_ns();
 	spin_begin(&s, &b, &forever);
-	cr_assert(s.end >= t0 + SPIN_MAX_NS && s.end < t0 + SPIN_MAX_NS + 1000000);
+	int64_t t1 = spin_now_ns();
+	cr_assert(s.end >= t0 + SPIN_MAX_NS && s.end <= t1 + SPIN_MAX_NS, "the budget from now");
 	unsigned i = 0;
 	while (spin_on(&s, i))
 		i++;
-	cr_assert_geq(spin_now_ns(), s.end, "it ran until its end");
+	/* On a loaded machine the spinner may be descheduled meanwhile, and
+	 * then it rightly stops early (a_spinner_that_was_descheduled...). */
+	cr_assert(s.preempted || spin_now_ns() >= s.end, "it ran until its end");
 
 	deadline_init(&past, 1);
 	past.at = (struct timespec){0, 0}; /* long past */
