@@ -101,7 +101,7 @@ set +e
 {
 	"$SHMRING" get "$work/cut" --stream 2>"$work/get.err"
 	echo $? >"$work/get.status"
-} | sleep 0.5
+} | sleep 1 # get fills the pipe long before; ASan builds start slowly
 set -e
 same "get --stream into a full pipe closed unread: status" 1 "$(cat "$work/get.status")"
 grep -Eq '^shmring: .*standard output: Broken pipe; 1 messages were written' "$work/get.err" ||
@@ -125,7 +125,7 @@ set +e
 {
 	"$SHMRING" get "$work/cutlines" 2>"$work/get.err"
 	echo $? >"$work/get.status"
-} | sleep 0.5
+} | sleep 1 # get fills the pipe long before; ASan builds start slowly
 set -e
 same "get into a full pipe closed unread: status" 1 "$(cat "$work/get.status")"
 grep -Eq '^shmring: .*standard output: Broken pipe; 2 messages were written' "$work/get.err" ||
