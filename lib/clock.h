@@ -3,6 +3,7 @@
 #define SHMRING_CLOCK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 enum deadline_kind { DEADLINE_FOREVER, DEADLINE_NOWAIT, DEADLINE_TIMED };
@@ -11,6 +12,15 @@ struct deadline {
 	enum deadline_kind kind;
 	struct timespec at; /* CLOCK_MONOTONIC, for DEADLINE_TIMED */
 };
+
+/* CLOCK_MONOTONIC in nanoseconds: for spins and measurements, which
+ * compare instants microseconds apart. */
+static inline int64_t clock_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* From a public timeout argument: < 0 forever, 0 no wait, > 0 milliseconds. */
 void deadline_init(struct deadline *dl, int timeout_ms);

@@ -55,8 +55,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "copy.h"
 #include "layout.h"
 
@@ -272,23 +272,16 @@ static enum shmring__copy_variant widest(void)
 #define CALIBRATE_RUNS 8
 #define PAGE 4096u
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The fastest of a few copies of @n bytes: the minimum is what the copy
  * costs, whatever else ran meanwhile. */
 static int64_t time_copy(shmring__copy_fn *f, unsigned char *d, const unsigned char *s, size_t n)
 {
 	int64_t best = INT64_MAX;
 	for (int i = 0; i < CALIBRATE_RUNS; i++) {
-		int64_t t0 = now_ns();
+		int64_t t0 = clock_now_ns();
 		f(d, s, n);
 		__asm__ __volatile__("" ::"r"(d) : "memory"); /* the copy happened */
-		int64_t t = now_ns() - t0;
+		int64_t t = clock_now_ns() - t0;
 		if (t < best)
 			best = t;
 	}

@@ -25,7 +25,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "clock.h"
 
@@ -78,13 +77,6 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static inline int64_t spin_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Start a spin: it ends when @b's budget is spent, or at the caller's
  * timed deadline if that comes first. */
 static inline void spin_begin(struct spin *s, struct spin_budget *b, const struct deadline *dl)
@@ -95,7 +87,7 @@ static inline void spin_begin(struct spin *s, struct spin_budget *b, const struc
 		ns = SPIN_MAX_NS;
 	}
 	s->budget = b;
-	s->last = spin_now_ns();
+	s->last = clock_now_ns();
 	s->start = s->last;
 	s->end = s->last + ns;
 	s->preempted = false;
@@ -112,7 +104,7 @@ static inline void spin_begin(struct spin *s, struct spin_budget *b, const struc
 static inline bool spin_on(struct spin *s, unsigned i)
 {
 	if (i % SPIN_CLOCK_EVERY == SPIN_CLOCK_EVERY - 1) {
-		int64_t t = spin_now_ns();
+		int64_t t = clock_now_ns();
 		if (t - s->last > SPIN_PREEMPTED_NS)
 			s->preempted = true;
 		s->last = t;
@@ -131,7 +123,7 @@ static inline void spin_end(struct spin *s, bool caught)
 {
 	struct spin_budget *b = s->budget;
 	if (caught && !s->preempted) {
-		int64_t t = spin_now_ns() - s->start;
+		int64_t t = clock_now_ns() - s->start;
 		uint32_t want = t >= SPIN_MAX_NS / 4 ? SPIN_MAX_NS : (uint32_t)t * 4;
 		if (want > b->ns)
 			b->ns = want;
