@@ -42,8 +42,9 @@
  * loop step instead of 4 (within noise).
  *
  * So the choice is made by measurement, once per process, on the CPU it
- * runs on (calibrate()): the widest vector loop the CPU has, unless the C
- * library's memcpy is as fast at the placements a record gives a payload
+ * runs on (shmring__copy_calibrate()): the widest vector loop the CPU
+ * has, unless the C library's memcpy is as fast at the placements a
+ * record gives a payload
  * (a page-aligned user buffer to page offset 8 and back, 64 KiB). On this
  * Zen5 memcpy wins there and in the benchmark (4 KiB messages 4.6-4.8 M/s
  * against 3.6-4.4 M/s with AVX-512, 64 KiB 284-300 k/s against 248-261
@@ -331,10 +332,11 @@ static enum shmring__copy_variant pick(void)
 }
 
 /*
- * The choice is made on first use and kept in a pointer. Threads that race
- * on the first copy all compute the same answer and store the same value,
- * and any value a load sees is a complete function, so relaxed atomics are
- * enough. A forked child inherits the pointer, and runs on the same CPU.
+ * The choice (pick()) is kept in a pointer, so a copy costs one indirect
+ * call. Threads that race on the first copy may each measure and store a
+ * different variant, but any value a load sees is a complete, working
+ * function, so relaxed atomics are enough. A forked child inherits the
+ * pointer, and runs on the same CPU.
  */
 static void copy_first(void *dst, const void *src, size_t n);
 static shmring__copy_fn *copy_impl = copy_first;
