@@ -16,7 +16,7 @@ static struct timespec now(void)
 	return ts;
 }
 
-void deadline_init(struct deadline *dl, int timeout_ms)
+void shmring__deadline_init(struct deadline *dl, int timeout_ms)
 {
 	if (timeout_ms < 0) {
 		dl->kind = DEADLINE_FOREVER;
@@ -36,7 +36,7 @@ void deadline_init(struct deadline *dl, int timeout_ms)
 	}
 }
 
-bool deadline_remaining(const struct deadline *dl, struct timespec *left)
+bool shmring__deadline_remaining(const struct deadline *dl, struct timespec *left)
 {
 	if (dl->kind != DEADLINE_TIMED)
 		return false;
@@ -50,33 +50,28 @@ bool deadline_remaining(const struct deadline *dl, struct timespec *left)
 	return left->tv_sec > 0 || (left->tv_sec == 0 && left->tv_nsec > 0);
 }
 
-bool deadline_expired(const struct deadline *dl)
+bool shmring__deadline_expired(const struct deadline *dl)
 {
 	struct timespec left;
 	if (dl->kind == DEADLINE_FOREVER)
 		return false;
-	return !deadline_remaining(dl, &left);
+	return !shmring__deadline_remaining(dl, &left);
 }
 
-bool deadline_before(const struct deadline *a, const struct deadline *b)
+bool shmring__deadline_before(const struct deadline *a, const struct deadline *b)
 {
 	return a->at.tv_sec < b->at.tv_sec ||
 	       (a->at.tv_sec == b->at.tv_sec && a->at.tv_nsec < b->at.tv_nsec);
 }
 
-int deadline_error(const struct deadline *dl)
-{
-	return dl->kind == DEADLINE_NOWAIT ? -EAGAIN : -ETIMEDOUT;
-}
-
-void deadline_nap(const struct deadline *dl, long usec)
+void shmring__deadline_nap(const struct deadline *dl, long usec)
 {
 	struct timespec nap = {usec / 1000000L, (usec % 1000000L) * 1000L};
 	struct timespec left;
 	if (dl->kind == DEADLINE_NOWAIT)
 		return;
 	if (dl->kind == DEADLINE_TIMED) {
-		if (!deadline_remaining(dl, &left))
+		if (!shmring__deadline_remaining(dl, &left))
 			return;
 		if (left.tv_sec < nap.tv_sec ||
 		    (left.tv_sec == nap.tv_sec && left.tv_nsec < nap.tv_nsec))

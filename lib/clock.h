@@ -23,22 +23,19 @@ static inline int64_t clock_now_ns(void)
 }
 
 /* From a public timeout argument: < 0 forever, 0 no wait, > 0 milliseconds. */
-void deadline_init(struct deadline *dl, int timeout_ms);
+void shmring__deadline_init(struct deadline *dl, int timeout_ms);
 
 /* Time left until @dl as a relative interval, for semtimedop(). Returns false
  * when the deadline has passed (or is NOWAIT). Must not be called FOREVER. */
-bool deadline_remaining(const struct deadline *dl, struct timespec *left);
+bool shmring__deadline_remaining(const struct deadline *dl, struct timespec *left);
 
 /* True once a timed deadline has passed; always true for NOWAIT. */
-bool deadline_expired(const struct deadline *dl);
-
-/* The error for a wait that ran out: -EAGAIN for NOWAIT, else -ETIMEDOUT. */
-int deadline_error(const struct deadline *dl);
+bool shmring__deadline_expired(const struct deadline *dl);
 
 /* True when timed deadline @a comes before timed deadline @b. */
-bool deadline_before(const struct deadline *a, const struct deadline *b);
+bool shmring__deadline_before(const struct deadline *a, const struct deadline *b);
 
 /* Sleep for @usec microseconds, never past @dl. */
-void deadline_nap(const struct deadline *dl, long usec);
+void shmring__deadline_nap(const struct deadline *dl, long usec);
 
 #endif

@@ -27,20 +27,20 @@ int shmring_close(struct shmring *r)
 		if (r->reserved)
 			shmring_abort(r);
 		if (r->plock_held)
-			sem_unlock(r->semid, SEM_PLOCK);
+			shmring__sem_unlock(r->semid, SEM_PLOCK);
 		if (r->clock_held) {
 			/* A shared reader still holds it for a peek. */
 			if (handle_is_shared(r))
-				lock_hint_clear(&r->hdr->clock_hint.busy);
-			sem_unlock(r->semid, SEM_CLOCK);
+				shmring__lock_hint_clear(&r->hdr->clock_hint.busy);
+			shmring__sem_unlock(r->semid, SEM_CLOCK);
 		}
 		if (r->flags & SHMRING_WRITER) {
-			sem_leave_role(r->semid, SEM_WRITERS, SEM_DATA);
-			wake_reader(r); /* it may be waiting to see the end */
+			shmring__sem_leave_role(r->semid, SEM_WRITERS, SEM_DATA);
+			shmring__wake_reader(r); /* it may be waiting to see the end */
 		}
 		if (r->flags & SHMRING_READER) {
-			sem_leave_role(r->semid, SEM_READERS, SEM_SPACE);
-			wake_writer(r); /* it may be waiting to see -EPIPE */
+			shmring__sem_leave_role(r->semid, SEM_READERS, SEM_SPACE);
+			shmring__wake_writer(r); /* it may be waiting to see -EPIPE */
 		}
 	}
 	if (r->hdr)
@@ -77,7 +77,7 @@ static int remove_key(int32_t key, const struct anchor_id *anchor)
 	int attached, shmid, semid;
 	/* Only the objects the verdict is about are removed (a set only when
 	 * it carries our tag): never a new ring made under the key since. */
-	enum ring_state state = lifecycle_classify_objects(key, &attached, &shmid, &semid);
+	enum ring_state state = shmring__lifecycle_classify_objects(key, &attached, &shmid, &semid);
 	switch (state) {
 	case RING_ABSENT:
 		return -ENOENT;
@@ -98,7 +98,7 @@ static int remove_key(int32_t key, const struct anchor_id *anchor)
 	}
 	struct shmring *r;
 	struct shmring_options opt = {.ready_timeout_ms = -1};
-	int rc = lifecycle_open_key(key, 0, &opt, anchor, &r);
+	int rc = shmring__lifecycle_open_key(key, 0, &opt, anchor, &r);
 	if (rc == -EUCLEAN)
 		return remove_ring(NULL, shmid, semid); /* ours, but corrupt */
 	if (rc < 0)
@@ -109,10 +109,10 @@ static int remove_key(int32_t key, const struct anchor_id *anchor)
 int shmring_remove(const char *path)
 {
 	struct anchor_id anchor_id;
-	int rc = lifecycle_anchor_stat(path, &anchor_id);
+	int rc = shmring__lifecycle_anchor_stat(path, &anchor_id);
 	if (rc < 0)
 		return rc;
-	return remove_key(lifecycle_anchor_key(&anchor_id), &anchor_id);
+	return remove_key(shmring__lifecycle_anchor_key(&anchor_id), &anchor_id);
 }
 
 int shmring_remove_key(int32_t key)

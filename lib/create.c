@@ -40,7 +40,7 @@ union semun {
 static int check_options(const struct shmring_options *opt, uint64_t *capacity,
 			 uint64_t *max_msg, unsigned int *mode)
 {
-	uint64_t page = lifecycle_page_size();
+	uint64_t page = shmring__lifecycle_page_size();
 	uint64_t want = opt && opt->capacity ? opt->capacity : SHMRING_DEFAULT_CAPACITY;
 	if (want > UINT64_MAX / 2)
 		return -EINVAL;
@@ -66,11 +66,11 @@ static int set_semaphores(int semid)
 	return semctl(semid, 0, SETALL, arg) < 0 ? -errno : 0;
 }
 
-int lifecycle_create_unready(int32_t key, const struct shmring_options *opt,
+int shmring__lifecycle_create_unready(int32_t key, const struct shmring_options *opt,
 			     const struct anchor_id *anchor, const char *anchor_path,
 			     int with_semaphores)
 {
-	uint64_t capacity, max_msg, page = lifecycle_page_size();
+	uint64_t capacity, max_msg, page = shmring__lifecycle_page_size();
 	unsigned int mode;
 	int rc = check_options(opt, &capacity, &max_msg, &mode);
 	if (rc < 0)
@@ -132,7 +132,7 @@ fail:
 	return rc;
 }
 
-int lifecycle_mark_ready(int shmid)
+int shmring__lifecycle_mark_ready(int shmid)
 {
 	struct layout_header *hdr = shmat(shmid, NULL, 0);
 	if (hdr == (void *)-1)
@@ -149,13 +149,13 @@ int lifecycle_mark_ready(int shmid)
 static int reclaim(int32_t key)
 {
 	int attached, shmid, semid;
-	if (lifecycle_classify_objects(key, &attached, &shmid, &semid) != RING_STALE)
+	if (shmring__lifecycle_classify_objects(key, &attached, &shmid, &semid) != RING_STALE)
 		return -EEXIST;
 	if (attached)
 		return -EBUSY;
 	/* Exactly the objects found stale, not what the key names now: a
 	 * racer that reclaimed first may already be making its new ring. */
-	lifecycle_remove_objects(shmid, semid);
+	shmring__lifecycle_remove_objects(shmid, semid);
 	return 0;
 }
 
@@ -166,8 +166,8 @@ static bool key_is_ours(int32_t key, const struct anchor_id *anchor)
 	struct layout_identity id;
 	struct shmid_ds ds;
 	int shmid = shmget(key, 0, 0);
-	return shmid >= 0 && lifecycle_peek_identity(shmid, &id, &ds) == 0 &&
-	       lifecycle_anchor_matches(&id, anchor);
+	return shmid >= 0 && shmring__lifecycle_peek_identity(shmid, &id, &ds) == 0 &&
+	       shmring__lifecycle_anchor_matches(&id, anchor);
 }
 
 static int create_ring(int32_t key, unsigned int flags, const struct shmring_options *opt,
@@ -176,10 +176,10 @@ static int create_ring(int32_t key, unsigned int flags, const struct shmring_opt
 	if (!ringp || (flags & ~KNOWN_FLAGS))
 		return -EINVAL;
 	for (int attempt = 0;; attempt++) {
-		int shmid = lifecycle_create_unready(key, opt, anchor, path, 1);
+		int shmid = shmring__lifecycle_create_unready(key, opt, anchor, path, 1);
 		if (shmid == -EEXIST || shmid == -ESTALE) {
 			int attached;
-			enum ring_state state = lifecycle_classify(key, &attached);
+			enum ring_state state = shmring__lifecycle_classify(key, &attached);
 			if (state == RING_LIVE && anchor && !key_is_ours(key, anchor))
 				return -ENOTUNIQ;
 			if (state != RING_STALE)
@@ -193,17 +193,17 @@ static int create_ring(int32_t key, unsigned int flags, const struct shmring_opt
 		}
 		if (shmid < 0)
 			return shmid;
-		int rc = lifecycle_mark_ready(shmid);
+		int rc = shmring__lifecycle_mark_ready(shmid);
 		if (rc == 0) {
 			struct shmring_options o = opt ? *opt : (struct shmring_options){0};
 			o.ready_timeout_ms = -1;
-			rc = lifecycle_open_shmid(shmid, flags & ~SHMRING_RECLAIM, &o, anchor, ringp);
+			rc = shmring__lifecycle_open_shmid(shmid, flags & ~SHMRING_RECLAIM, &o, anchor, ringp);
 		}
 		if (rc < 0) {
 			struct layout_identity id;
 			struct shmid_ds ds;
-			int semid = lifecycle_peek_identity(shmid, &id, &ds) == 0 ? id.semid : -1;
-			lifecycle_remove_objects(shmid, semid);
+			int semid = shmring__lifecycle_peek_identity(shmid, &id, &ds) == 0 ? id.semid : -1;
+			shmring__lifecycle_remove_objects(shmid, semid);
 		}
 		return rc;
 	}
@@ -222,17 +222,17 @@ int shmring_create(const char *path, unsigned int flags, const struct shmring_op
 	if (rc < 0)
 		return rc;
 	bool made;
-	int fd = lifecycle_anchor_claim(path, &made, &anchor_id);
+	int fd = shmring__lifecycle_anchor_claim(path, &made, &anchor_id);
 	if (fd < 0)
 		return fd;
-	int32_t key = lifecycle_anchor_key(&anchor_id);
+	int32_t key = shmring__lifecycle_anchor_key(&anchor_id);
 	rc = create_ring(key, flags, opt, path, &anchor_id, ringp);
 	/* A failure changes nothing: the file goes if this call made it, but
 	 * not if another creator made a ring on it before we failed (one may
 	 * have opened the file between our O_EXCL and our lock; creators take
 	 * turns under the lock, so none is at work now). */
 	if (rc < 0 && made && !key_is_ours(key, &anchor_id))
-		lifecycle_anchor_unmake(path, &anchor_id);
+		shmring__lifecycle_anchor_unmake(path, &anchor_id);
 	close(fd);
 	return rc;
 }

@@ -10,10 +10,10 @@
 
 /* Register this process for global expedited barriers. True when the
  * handle may publish with a plain release store. */
-bool fence_register(void);
+bool shmring__fence_register(void);
 
 /* The sleeper's heavy fence. False when the kernel cannot do it: the
  * caller must then not sleep longer than a short slice. */
-bool fence_heavy(void);
+bool shmring__fence_heavy(void);
 
 #endif

@@ -29,13 +29,13 @@ union semun {
 	unsigned short *array;
 };
 
-uint64_t lifecycle_page_size(void)
+uint64_t shmring__lifecycle_page_size(void)
 {
 	long p = sysconf(_SC_PAGESIZE);
 	return p > 0 ? (uint64_t)p : 4096;
 }
 
-bool lifecycle_creator_alive(pid_t pid)
+bool shmring__lifecycle_creator_alive(pid_t pid)
 {
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
@@ -67,15 +67,15 @@ static void anchor_from_statx(const struct statx *stx, struct anchor_id *anchor)
 static bool lock_anchor(int fd)
 {
 	struct deadline dl;
-	deadline_init(&dl, ANCHOR_LOCK_WAIT_MS);
+	shmring__deadline_init(&dl, ANCHOR_LOCK_WAIT_MS);
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return true;
 		if (errno == EINTR)
 			continue;
-		if (errno != EWOULDBLOCK || deadline_expired(&dl))
+		if (errno != EWOULDBLOCK || shmring__deadline_expired(&dl))
 			return false;
-		deadline_nap(&dl, 1000);
+		shmring__deadline_nap(&dl, 1000);
 	}
 }
 
@@ -85,7 +85,7 @@ static bool same_file(const struct statx *a, const struct statx *b)
 	       a->stx_dev_minor == b->stx_dev_minor;
 }
 
-int lifecycle_anchor_claim(const char *path, bool *made, struct anchor_id *anchor)
+int shmring__lifecycle_anchor_claim(const char *path, bool *made, struct anchor_id *anchor)
 {
 	if (!path || !*path)
 		return -EINVAL;
@@ -120,7 +120,7 @@ int lifecycle_anchor_claim(const char *path, bool *made, struct anchor_id *ancho
 	}
 }
 
-int lifecycle_anchor_stat(const char *path, struct anchor_id *anchor)
+int shmring__lifecycle_anchor_stat(const char *path, struct anchor_id *anchor)
 {
 	struct statx stx;
 	if (!path || !*path)
@@ -131,15 +131,15 @@ int lifecycle_anchor_stat(const char *path, struct anchor_id *anchor)
 	return 0;
 }
 
-void lifecycle_anchor_unmake(const char *path, const struct anchor_id *anchor)
+void shmring__lifecycle_anchor_unmake(const char *path, const struct anchor_id *anchor)
 {
 	struct anchor_id now;
-	if (lifecycle_anchor_stat(path, &now) == 0 && now.dev == anchor->dev &&
+	if (shmring__lifecycle_anchor_stat(path, &now) == 0 && now.dev == anchor->dev &&
 	    now.ino == anchor->ino && now.birth == anchor->birth)
 		unlink(path);
 }
 
-int32_t lifecycle_anchor_key(const struct anchor_id *anchor)
+int32_t shmring__lifecycle_anchor_key(const struct anchor_id *anchor)
 {
 	/* ftok(3)'s formula, applied to the stat we already hold, so the key
 	 * and the identity we store can't come from two different files. */
@@ -147,7 +147,7 @@ int32_t lifecycle_anchor_key(const struct anchor_id *anchor)
 			 ((uint32_t)ANCHOR_PROJ_ID << 24));
 }
 
-bool lifecycle_anchor_matches(const struct layout_identity *id, const struct anchor_id *anchor)
+bool shmring__lifecycle_anchor_matches(const struct layout_identity *id, const struct anchor_id *anchor)
 {
 	if (id->anchor_dev != anchor->dev || id->anchor_ino != anchor->ino)
 		return false;
@@ -160,28 +160,28 @@ int shmring_key(const char *path, int32_t *key)
 	struct anchor_id anchor;
 	if (!key)
 		return -EINVAL;
-	int rc = lifecycle_anchor_stat(path, &anchor);
+	int rc = shmring__lifecycle_anchor_stat(path, &anchor);
 	if (rc < 0)
 		return rc;
-	*key = lifecycle_anchor_key(&anchor);
+	*key = shmring__lifecycle_anchor_key(&anchor);
 	return 0;
 }
 
-bool lifecycle_semaphores_are_ours(int semid)
+bool shmring__lifecycle_semaphores_are_ours(int semid)
 {
 	struct semid_ds ds;
 	union semun arg = {.buf = &ds};
 	if (semctl(semid, 0, IPC_STAT, arg) < 0 || ds.sem_nsems != SEM_COUNT)
 		return false;
-	return sem_value(semid, SEM_TAG) == SEM_TAG_VALUE;
+	return shmring__sem_value(semid, SEM_TAG) == SEM_TAG_VALUE;
 }
 
-bool lifecycle_semaphores_in_use(int semid)
+bool shmring__lifecycle_semaphores_in_use(int semid)
 {
-	return sem_value(semid, SEM_READERS) > 0 || sem_value(semid, SEM_WRITERS) > 0;
+	return shmring__sem_value(semid, SEM_READERS) > 0 || shmring__sem_value(semid, SEM_WRITERS) > 0;
 }
 
-void lifecycle_remove_objects(int shmid, int semid)
+void shmring__lifecycle_remove_objects(int shmid, int semid)
 {
 	if (semid >= 0)
 		semctl(semid, 0, IPC_RMID);
@@ -193,10 +193,10 @@ void lifecycle_remove_objects(int shmid, int semid)
 /* Classification of what a key names                                     */
 
 /* Attach read-only and copy what identifies the segment. */
-int lifecycle_peek_identity(int shmid, struct layout_identity *id, struct shmid_ds *ds)
+int shmring__lifecycle_peek_identity(int shmid, struct layout_identity *id, struct shmid_ds *ds)
 {
 	if (shmctl(shmid, IPC_STAT, ds) < 0)
-		return sem_error(errno);
+		return shmring__sem_error(errno);
 	if (ds->shm_segsz < LAYOUT_MIN_SEGMENT)
 		return -EMEDIUMTYPE;
 	void *p = shmat(shmid, NULL, SHM_RDONLY);
@@ -228,32 +228,32 @@ static enum ring_state classify_once(int32_t key, int *attached, int *shmidp, in
 	int sem_err = semid < 0 ? errno : 0;
 	if (shm_err == EACCES || sem_err == EACCES)
 		return RING_DENIED;
-	bool sem_ours = semid >= 0 && lifecycle_semaphores_are_ours(semid);
+	bool sem_ours = semid >= 0 && shmring__lifecycle_semaphores_are_ours(semid);
 	if (shmid < 0) {
 		if (semid < 0)
 			return shm_err == ENOENT && sem_err == ENOENT ? RING_ABSENT : RING_FOREIGN;
 		if (!sem_ours)
 			return RING_FOREIGN;
 		*semidp = semid;
-		*attached = lifecycle_semaphores_in_use(semid);
+		*attached = shmring__lifecycle_semaphores_in_use(semid);
 		return RING_STALE;
 	}
 	*shmidp = shmid;
 	*semidp = sem_ours ? semid : -1;
-	int rc = lifecycle_peek_identity(shmid, &id, &ds);
+	int rc = shmring__lifecycle_peek_identity(shmid, &id, &ds);
 	if (rc == -EACCES)
 		return RING_DENIED;
 	if (rc < 0 || id.magic != LAYOUT_MAGIC)
 		return RING_FOREIGN;
-	*attached = ds.shm_nattch > 0 || (semid >= 0 && lifecycle_semaphores_in_use(semid));
+	*attached = ds.shm_nattch > 0 || (semid >= 0 && shmring__lifecycle_semaphores_in_use(semid));
 	if (id.layout_version != LAYOUT_VERSION)
 		return RING_OTHER_VERSION;
 	if (id.ready != READY_MARK)
-		return lifecycle_creator_alive(ds.shm_cpid) ? RING_CREATING : RING_STALE;
+		return shmring__lifecycle_creator_alive(ds.shm_cpid) ? RING_CREATING : RING_STALE;
 	/* The set is made before the ready mark: a creator may have finished
 	 * both since we looked, so look again now that it is ready. */
 	semid = semget(key, 0, 0);
-	sem_ours = semid >= 0 && lifecycle_semaphores_are_ours(semid);
+	sem_ours = semid >= 0 && shmring__lifecycle_semaphores_are_ours(semid);
 	/* Only the ring's own set belongs to this verdict. Another set under
 	 * the key was made after this segment left it: a racer that removed
 	 * it and is making (or has made) a new ring there. */
@@ -263,7 +263,7 @@ static enum ring_state classify_once(int32_t key, int *attached, int *shmidp, in
 	return RING_LIVE;
 }
 
-enum ring_state lifecycle_classify_objects(int32_t key, int *attached, int *shmidp, int *semidp)
+enum ring_state shmring__lifecycle_classify_objects(int32_t key, int *attached, int *shmidp, int *semidp)
 {
 	for (int look = 0;; look++) {
 		enum ring_state state = classify_once(key, attached, shmidp, semidp);
@@ -276,8 +276,8 @@ enum ring_state lifecycle_classify_objects(int32_t key, int *attached, int *shmi
 	}
 }
 
-enum ring_state lifecycle_classify(int32_t key, int *attached)
+enum ring_state shmring__lifecycle_classify(int32_t key, int *attached)
 {
 	int shmid, semid;
-	return lifecycle_classify_objects(key, attached, &shmid, &semid);
+	return shmring__lifecycle_classify_objects(key, attached, &shmid, &semid);
 }

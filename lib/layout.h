@@ -100,7 +100,7 @@
  * writes journal_tail, then journal_sent, then tail, then sent. Whoever next
  * takes the lock finds journal_tail == tail with sent != journal_sent only
  * when the previous holder died between the last two stores, and finishes
- * the job (see ring.c: ring_recover_counts).
+ * the job (see ring.c: shmring__ring_recover_counts).
  *
  * THE SEMAPHORE SET (SEM_COUNT semaphores, same key as the segment)
  *

@@ -37,60 +37,60 @@ struct layout_identity;
 struct shmid_ds;
 struct shmring;
 
-uint64_t lifecycle_page_size(void);
-bool lifecycle_creator_alive(pid_t pid);
+uint64_t shmring__lifecycle_page_size(void);
+bool shmring__lifecycle_creator_alive(pid_t pid);
 
 /* Identify the anchor file at @path (which must exist). */
-int lifecycle_anchor_stat(const char *path, struct anchor_id *anchor);
+int shmring__lifecycle_anchor_stat(const char *path, struct anchor_id *anchor);
 
 /* For a create: open the anchor (making it if missing) and take the lock
  * its creators share, so that they take turns. Returns the fd, which holds
  * the lock until closed, or -errno. *made tells whether this call made the
  * file; it is false too when the lock could not be had, as then another
  * creator may be using the file unseen. */
-int lifecycle_anchor_claim(const char *path, bool *made, struct anchor_id *anchor);
+int shmring__lifecycle_anchor_claim(const char *path, bool *made, struct anchor_id *anchor);
 
 /* Remove the anchor file a failed create made, if @path still names it.
- * Only under the lock of lifecycle_anchor_claim(), and only when no ring was
+ * Only under the lock of shmring__lifecycle_anchor_claim(), and only when no ring was
  * made for it: another creator may have used the file before we failed. */
-void lifecycle_anchor_unmake(const char *path, const struct anchor_id *anchor);
+void shmring__lifecycle_anchor_unmake(const char *path, const struct anchor_id *anchor);
 /* ftok(3)'s key for an anchor we have already identified. */
-int32_t lifecycle_anchor_key(const struct anchor_id *anchor);
+int32_t shmring__lifecycle_anchor_key(const struct anchor_id *anchor);
 /* Is the ring whose identity block is @id the one made for @anchor? */
-bool lifecycle_anchor_matches(const struct layout_identity *id, const struct anchor_id *anchor);
+bool shmring__lifecycle_anchor_matches(const struct layout_identity *id, const struct anchor_id *anchor);
 
 /* A semaphore set with our size and our tag value. */
-bool lifecycle_semaphores_are_ours(int semid);
+bool shmring__lifecycle_semaphores_are_ours(int semid);
 /* Any reader or writer role held on it. */
-bool lifecycle_semaphores_in_use(int semid);
+bool shmring__lifecycle_semaphores_in_use(int semid);
 /* IPC_RMID both (-1 = skip). */
-void lifecycle_remove_objects(int shmid, int semid);
+void shmring__lifecycle_remove_objects(int shmid, int semid);
 /* Attach read-only, copy the identity block; the kernel's stat in *ds. */
-int lifecycle_peek_identity(int shmid, struct layout_identity *id, struct shmid_ds *ds);
+int shmring__lifecycle_peek_identity(int shmid, struct layout_identity *id, struct shmid_ds *ds);
 
 /* Open by shmid / key; @anchor (may be NULL) must match the header. */
-int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,
+int shmring__lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,
 			 const struct anchor_id *anchor, struct shmring **ringp);
-int lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
+int shmring__lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
 		       const struct anchor_id *anchor, struct shmring **ringp);
 
 /* Classify @key; for RING_STALE, *attached tells whether any process still
  * maps the segment or holds a role. */
-enum ring_state lifecycle_classify(int32_t key, int *attached);
+enum ring_state shmring__lifecycle_classify(int32_t key, int *attached);
 /* The same, and the objects the verdict is about (-1 = none; a semaphore
  * set only when it carries our tag): whoever removes what was judged must
  * remove exactly these, never what the key names by then (a racer may have
  * replaced them with a new ring). */
-enum ring_state lifecycle_classify_objects(int32_t key, int *attached, int *shmid, int *semid);
+enum ring_state shmring__lifecycle_classify_objects(int32_t key, int *attached, int *shmid, int *semid);
 
 /* The first half of creation, stopping before the ready mark: the tests use
  * it to be a creator that is slow, or dies. Returns the shmid or -errno;
  * the semaphore set is made too when @with_semaphores. */
-int lifecycle_create_unready(int32_t key, const struct shmring_options *opt,
+int shmring__lifecycle_create_unready(int32_t key, const struct shmring_options *opt,
 			     const struct anchor_id *anchor, const char *anchor_path,
 			     int with_semaphores);
 
 /* Second half: mark @shmid ready. */
-int lifecycle_mark_ready(int shmid);
+int shmring__lifecycle_mark_ready(int shmid);
 
 #endif

@@ -24,7 +24,7 @@ int shmring_list(shmring_list_fn fn, void *arg)
 			continue;
 		struct shmring *r;
 		struct shmring_options opt = {.ready_timeout_ms = -1};
-		if (lifecycle_open_shmid(shmid, LIFECYCLE_READONLY, &opt, NULL, &r) < 0)
+		if (shmring__lifecycle_open_shmid(shmid, LIFECYCLE_READONLY, &opt, NULL, &r) < 0)
 			continue;
 		struct shmring_stats st;
 		int rc = shmring_stats(r, &st);

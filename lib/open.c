@@ -36,7 +36,7 @@ static int wait_ready(struct layout_header *hdr, const struct shmid_ds *ds,
 	int timeout = opt && opt->ready_timeout_ms ? opt->ready_timeout_ms
 						   : SHMRING_DEFAULT_READY_TIMEOUT_MS;
 	struct deadline dl;
-	deadline_init(&dl, timeout < 0 ? 0 : timeout);
+	shmring__deadline_init(&dl, timeout < 0 ? 0 : timeout);
 	long nap = 50;
 	for (;;) {
 		uint64_t magic = shm_load_acquire(&hdr->id.magic);
@@ -52,12 +52,12 @@ static int wait_ready(struct layout_header *hdr, const struct shmid_ds *ds,
 			return 0;
 		if (ready != 0 && ready != READY_MARK)
 			return -EUCLEAN;
-		if (deadline_expired(&dl)) {
+		if (shmring__deadline_expired(&dl)) {
 			if (magic == 0)
 				return -EMEDIUMTYPE;
-			return lifecycle_creator_alive(ds->shm_cpid) ? -ETIMEDOUT : -ESTALE;
+			return shmring__lifecycle_creator_alive(ds->shm_cpid) ? -ETIMEDOUT : -ESTALE;
 		}
-		deadline_nap(&dl, nap);
+		shmring__deadline_nap(&dl, nap);
 		if (nap < 5000)
 			nap *= 2;
 	}
@@ -91,7 +91,7 @@ static int check_semaphores(int semid, int32_t key)
 		return errno == EACCES ? -EACCES : -ESTALE;
 	if (ds.sem_nsems != SEM_COUNT || ds.sem_perm.__key != key)
 		return -EUCLEAN;
-	int tag = sem_value(semid, SEM_TAG);
+	int tag = shmring__sem_value(semid, SEM_TAG);
 	if (tag < 0)
 		return tag;
 	return tag == SEM_TAG_VALUE ? 0 : -EUCLEAN;
@@ -99,7 +99,7 @@ static int check_semaphores(int semid, int32_t key)
 
 static int join_writers(struct shmring *r, const struct deadline *lock_dl)
 {
-	int rc = sem_join_role(r->semid, SEM_WRITERS, SEM_DATA);
+	int rc = shmring__sem_join_role(r->semid, SEM_WRITERS, SEM_DATA);
 	if (rc < 0)
 		return rc;
 	/* After the count: a reader that sees joins move and then reads the
@@ -108,30 +108,30 @@ static int join_writers(struct shmring *r, const struct deadline *lock_dl)
 	r->flags |= SHMRING_WRITER;
 	if (!(r->flags & SHMRING_EXCLUSIVE))
 		return 0;
-	rc = sem_lock(r->semid, SEM_PLOCK, lock_dl);
+	rc = shmring__sem_lock(r->semid, SEM_PLOCK, lock_dl);
 	if (rc < 0)
 		return rc == -ETIMEDOUT || rc == -EAGAIN ? -EBUSY : rc;
 	r->plock_held = true;
-	return writer_adopt(r);
+	return shmring__writer_adopt(r);
 }
 
 static int join_readers(struct shmring *r, const struct deadline *lock_dl)
 {
-	int rc = sem_join_role(r->semid, SEM_READERS, SEM_SPACE);
+	int rc = shmring__sem_join_role(r->semid, SEM_READERS, SEM_SPACE);
 	if (rc < 0)
 		return rc;
 	__atomic_fetch_add(&r->hdr->cons.joins, 1, __ATOMIC_RELEASE);
 	r->flags |= SHMRING_READER;
 	if (!(r->flags & SHMRING_EXCLUSIVE))
 		return 0;
-	rc = sem_lock(r->semid, SEM_CLOCK, lock_dl);
+	rc = shmring__sem_lock(r->semid, SEM_CLOCK, lock_dl);
 	if (rc < 0)
 		return rc == -ETIMEDOUT || rc == -EAGAIN ? -EBUSY : rc;
 	r->clock_held = true;
-	return reader_adopt(r);
+	return shmring__reader_adopt(r);
 }
 
-int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,
+int shmring__lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,
 		      const struct anchor_id *anchor, struct shmring **ringp)
 {
 	struct shmid_ds ds;
@@ -176,7 +176,7 @@ int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_opt
 	rc = validate_identity(&id, &ds);
 	if (rc < 0)
 		goto fail;
-	if (anchor && !lifecycle_anchor_matches(&id, anchor)) {
+	if (anchor && !shmring__lifecycle_anchor_matches(&id, anchor)) {
 		rc = -ENOTUNIQ;
 		goto fail;
 	}
@@ -187,7 +187,7 @@ int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_opt
 	r->capacity = id.capacity;
 	r->max_msg = id.max_msg;
 	r->data = (uint8_t *)r->hdr + id.data_offset;
-	rc = ring_check_span(r->capacity, shm_load_acquire(&r->hdr->cons.index),
+	rc = shmring__ring_check_span(r->capacity, shm_load_acquire(&r->hdr->cons.index),
 			     shm_load_acquire(&r->hdr->prod.index));
 	if (rc < 0)
 		goto fail;
@@ -197,7 +197,7 @@ int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_opt
 	}
 
 	r->flags = flags & SHMRING_EXCLUSIVE;
-	r->light_fence = fence_register();
+	r->light_fence = shmring__fence_register();
 	shmring__copy_chosen(); /* measured here once, not in a first send */
 	spin_budget_init(&r->data_spin);
 	spin_budget_init(&r->space_spin);
@@ -209,8 +209,8 @@ int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_opt
 	/* The peers of this handle's time start here (layout.h). */
 	r->writer_joins_at_open = shm_load_acquire(&r->hdr->prod.joins);
 	r->reader_joins_at_open = shm_load_acquire(&r->hdr->cons.joins);
-	int writers = sem_value(r->semid, SEM_WRITERS);
-	int readers = sem_value(r->semid, SEM_READERS);
+	int writers = shmring__sem_value(r->semid, SEM_WRITERS);
+	int readers = shmring__sem_value(r->semid, SEM_READERS);
 	if (writers < 0 || readers < 0) {
 		rc = writers < 0 ? writers : readers;
 		goto fail;
@@ -223,7 +223,7 @@ int lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_opt
 	int timeout = opt && opt->ready_timeout_ms > 0 ? opt->ready_timeout_ms
 						       : SHMRING_DEFAULT_READY_TIMEOUT_MS;
 	struct deadline lock_dl;
-	deadline_init(&lock_dl, timeout);
+	shmring__deadline_init(&lock_dl, timeout);
 	if (flags & SHMRING_WRITER) {
 		rc = join_writers(r, &lock_dl);
 		if (rc < 0)
@@ -241,7 +241,7 @@ fail:
 	return rc;
 }
 
-int lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
+int shmring__lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
 		    const struct anchor_id *anchor, struct shmring **ringp)
 {
 	if (!ringp)
@@ -251,7 +251,7 @@ int lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_opt
 		if (errno != ENOENT)
 			return -errno;
 		int semid = semget(key, 0, 0);
-		if (semid < 0 || !lifecycle_semaphores_are_ours(semid))
+		if (semid < 0 || !shmring__lifecycle_semaphores_are_ours(semid))
 			return -ENOENT;
 		/* Our set but no segment: left over, unless a creator made
 		 * both since we missed the segment (it makes that first). */
@@ -259,7 +259,7 @@ int lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_opt
 		if (shmid < 0)
 			return errno == ENOENT ? -ESTALE : -errno;
 	}
-	return lifecycle_open_shmid(shmid, flags, opt, anchor, ringp);
+	return shmring__lifecycle_open_shmid(shmid, flags, opt, anchor, ringp);
 }
 
 #define OPEN_FLAGS (SHMRING_READER | SHMRING_WRITER | SHMRING_EXCLUSIVE)
@@ -270,10 +270,10 @@ int shmring_open(const char *path, unsigned int flags, const struct shmring_opti
 	if (flags & ~OPEN_FLAGS)
 		return -EINVAL;
 	struct anchor_id anchor_id;
-	int rc = lifecycle_anchor_stat(path, &anchor_id);
+	int rc = shmring__lifecycle_anchor_stat(path, &anchor_id);
 	if (rc < 0)
 		return rc;
-	return lifecycle_open_key(lifecycle_anchor_key(&anchor_id), flags, opt, &anchor_id, ringp);
+	return shmring__lifecycle_open_key(shmring__lifecycle_anchor_key(&anchor_id), flags, opt, &anchor_id, ringp);
 }
 
 int shmring_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
@@ -281,7 +281,7 @@ int shmring_open_key(int32_t key, unsigned int flags, const struct shmring_optio
 {
 	if (key == IPC_PRIVATE || (flags & ~OPEN_FLAGS))
 		return -EINVAL;
-	return lifecycle_open_key(key, flags, opt, NULL, ringp);
+	return shmring__lifecycle_open_key(key, flags, opt, NULL, ringp);
 }
 
 int shmring_open_id(int32_t shmid, unsigned int flags, const struct shmring_options *opt,
@@ -289,5 +289,5 @@ int shmring_open_id(int32_t shmid, unsigned int flags, const struct shmring_opti
 {
 	if (shmid < 0 || (flags & ~OPEN_FLAGS))
 		return -EINVAL;
-	return lifecycle_open_shmid(shmid, flags, opt, NULL, ringp);
+	return shmring__lifecycle_open_shmid(shmid, flags, opt, NULL, ringp);
 }

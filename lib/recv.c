@@ -29,22 +29,22 @@ static int check_reader(struct shmring *r)
 	return 0;
 }
 
-int reader_adopt(struct shmring *r)
+int shmring__reader_adopt(struct shmring *r)
 {
-	ring_recover_counts(&r->hdr->cons);
+	shmring__ring_recover_counts(&r->hdr->cons);
 	r->head = shm_load_acquire(&r->hdr->cons.index);
 	r->head_off = r->head % r->capacity;
 	r->received = shm_load_relaxed(&r->hdr->cons.count);
 	r->tail_seen = shm_load_acquire(&r->hdr->prod.index);
-	return ring_check_span(r->capacity, r->head, r->tail_seen);
+	return shmring__ring_check_span(r->capacity, r->head, r->tail_seen);
 }
 
 static void reader_leave(struct shmring *r)
 {
 	if (handle_is_shared(r) && r->clock_held) {
 		r->clock_held = false;
-		lock_hint_clear(&r->hdr->clock_hint.busy);
-		sem_unlock(r->semid, SEM_CLOCK);
+		shmring__lock_hint_clear(&r->hdr->clock_hint.busy);
+		shmring__sem_unlock(r->semid, SEM_CLOCK);
 	}
 }
 
@@ -55,15 +55,15 @@ static int reader_begin(struct shmring *r, struct deadline *dl, int timeout_ms)
 	int rc = check_reader(r);
 	if (rc < 0)
 		return rc;
-	deadline_init(dl, timeout_ms);
+	shmring__deadline_init(dl, timeout_ms);
 	if (r->clock_held)
 		return 0;
 	struct sembuf lock = {SEM_CLOCK, -1, SEM_UNDO};
-	rc = lock_side(r->semid, &lock, 1, &r->hdr->clock_hint.busy, &r->lock_spin, dl);
+	rc = shmring__lock_side(r->semid, &lock, 1, &r->hdr->clock_hint.busy, &r->lock_spin, dl);
 	if (rc < 0)
 		return rc;
 	r->clock_held = true;
-	rc = reader_adopt(r);
+	rc = shmring__reader_adopt(r);
 	if (rc < 0)
 		reader_leave(r);
 	return rc;
@@ -87,9 +87,9 @@ static void publish_head(struct shmring *r, struct cursor c, unsigned messages)
 	r->received += messages;
 	r->head = c.index;
 	r->head_off = c.off;
-	ring_publish(&r->hdr->cons, r->head, r->received, r->light_fence);
+	shmring__ring_publish(&r->hdr->cons, r->head, r->received, r->light_fence);
 	/* tail_seen is at most the real tail: the room is at least this. */
-	wake_writer_for_room(r, r->capacity - (r->tail_seen - r->head));
+	shmring__wake_writer_for_room(r, r->capacity - (r->tail_seen - r->head));
 }
 
 static void cursor_skip(const struct shmring *r, struct cursor *c, uint64_t bytes)
@@ -102,9 +102,9 @@ static int refresh_tail(struct shmring *r, uint64_t pos)
 {
 	/* Acquire: the records are complete before the writer moved tail. */
 	uint64_t tail = shm_load_acquire(&r->hdr->prod.index);
-	int rc = ring_check_span(r->capacity, r->head, tail);
+	int rc = shmring__ring_check_span(r->capacity, r->head, tail);
 	if (rc == 0)
-		rc = ring_check_span(r->capacity, pos, tail);
+		rc = shmring__ring_check_span(r->capacity, pos, tail);
 	if (rc == 0)
 		r->tail_seen = tail;
 	return rc;
@@ -130,7 +130,7 @@ static int next_message(struct shmring *r, struct cursor *c, struct ring_record 
 			/* Skipped padding is room the writer may be waiting
 			 * for: hand it back before sleeping. */
 			publish_head(r, *c, 0);
-			int rc = wait_for_data(r, dl);
+			int rc = shmring__wait_for_data(r, dl);
 			if (rc == WAIT_END_OF_STREAM)
 				return 0;
 			if (rc < 0)

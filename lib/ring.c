@@ -7,7 +7,7 @@
 
 #include "handle.h"
 
-int ring_check_span(uint64_t capacity, uint64_t head, uint64_t tail)
+int shmring__ring_check_span(uint64_t capacity, uint64_t head, uint64_t tail)
 {
 	if ((head | tail) % RECORD_ALIGN)
 		return -EUCLEAN;
@@ -17,7 +17,7 @@ int ring_check_span(uint64_t capacity, uint64_t head, uint64_t tail)
 	return 0;
 }
 
-unsigned ring_plan(uint64_t capacity, uint64_t offset, uint64_t free,
+unsigned shmring__ring_plan(uint64_t capacity, uint64_t offset, uint64_t free,
 		   const struct iovec *msgs, unsigned n, uint64_t *bytes)
 {
 	uint64_t used = 0;
@@ -34,7 +34,7 @@ unsigned ring_plan(uint64_t capacity, uint64_t offset, uint64_t free,
 	return i;
 }
 
-uint64_t ring_batch_bytes(uint64_t capacity, uint64_t offset, const struct iovec *msgs, unsigned n)
+uint64_t shmring__ring_batch_bytes(uint64_t capacity, uint64_t offset, const struct iovec *msgs, unsigned n)
 {
 	uint64_t used = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -48,7 +48,7 @@ uint64_t ring_batch_bytes(uint64_t capacity, uint64_t offset, const struct iovec
 	return used;
 }
 
-void ring_recover_counts(struct layout_side *side)
+void shmring__ring_recover_counts(struct layout_side *side)
 {
 	uint64_t index = shm_load_relaxed(&side->index);
 	uint64_t journal_index = shm_load_relaxed(&side->journal_index);
@@ -57,7 +57,7 @@ void ring_recover_counts(struct layout_side *side)
 		shm_store_relaxed(&side->count, journal_count);
 }
 
-void ring_publish(struct layout_side *side, uint64_t index, uint64_t count, bool light)
+void shmring__ring_publish(struct layout_side *side, uint64_t index, uint64_t count, bool light)
 {
 	shm_store_relaxed(&side->journal_index, index);
 	shm_store_relaxed(&side->journal_count, count);

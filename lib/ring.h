@@ -14,7 +14,7 @@
 
 /* Check a (head, tail) pair read from shared memory: both aligned, and
  * 0 <= tail - head <= capacity. Returns 0 or -EUCLEAN. */
-int ring_check_span(uint64_t capacity, uint64_t head, uint64_t tail);
+int shmring__ring_check_span(uint64_t capacity, uint64_t head, uint64_t tail);
 
 /* Functions below take byte offsets in the data area (index % capacity):
  * handles keep them next to their indexes, so the hot path never divides. */
@@ -38,11 +38,11 @@ static inline uint64_t ring_pad_before(uint64_t capacity, uint64_t offset, uint6
  * Returns how many messages fit (all of them, or the longest prefix), and
  * the bytes they take, padding included, in *bytes. Lengths must have been
  * checked. */
-unsigned ring_plan(uint64_t capacity, uint64_t offset, uint64_t free,
+unsigned shmring__ring_plan(uint64_t capacity, uint64_t offset, uint64_t free,
 		   const struct iovec *msgs, unsigned n, uint64_t *bytes);
 
 /* Bytes the whole batch takes when appended at @offset (pads included). */
-uint64_t ring_batch_bytes(uint64_t capacity, uint64_t offset, const struct iovec *msgs,
+uint64_t shmring__ring_batch_bytes(uint64_t capacity, uint64_t offset, const struct iovec *msgs,
 			  unsigned n);
 
 /* Copy @n bytes, k <= n <= 2k, as a first and a last move of k bytes that
@@ -137,12 +137,12 @@ static inline int ring_read_record(const uint8_t *data, uint64_t capacity, uint6
 
 /* Finish the counter update of a lock holder that died between publishing
  * its index and its count (layout.h, COMMITTING). Call with the lock held. */
-void ring_recover_counts(struct layout_side *side);
+void shmring__ring_recover_counts(struct layout_side *side);
 
 /* Publish a side's new index and count, crash-safely, in journal order.
  * The index store must be ordered before the load of the other side's sleep
  * flag that follows it (wait.c): by the sleeper's membarrier when @light,
  * else by making the store sequentially consistent. */
-void ring_publish(struct layout_side *side, uint64_t index, uint64_t count, bool light);
+void shmring__ring_publish(struct layout_side *side, uint64_t index, uint64_t count, bool light);
 
 #endif

@@ -1,11 +1,11 @@
-/* sem.c - semop() wrappers. Every wait in shmring goes through sem_run(). */
+/* sem.c - semop() wrappers. Every wait in shmring goes through shmring__sem_run(). */
 #include "config.h"
 
 #include "sem.h"
 
 #include <errno.h>
 
-int sem_error(int err)
+int shmring__sem_error(int err)
 {
 	/* A set removed under us shows as EIDRM to a sleeper and as EINVAL
 	 * to the next caller: one event, one code. */
@@ -14,7 +14,7 @@ int sem_error(int err)
 	return -err;
 }
 
-int sem_run(int semid, struct sembuf *ops, unsigned n, const struct deadline *dl)
+int shmring__sem_run(int semid, struct sembuf *ops, unsigned n, const struct deadline *dl)
 {
 	if (dl->kind == DEADLINE_NOWAIT)
 		for (unsigned i = 0; i < n; i++)
@@ -23,7 +23,7 @@ int sem_run(int semid, struct sembuf *ops, unsigned n, const struct deadline *dl
 		int rc;
 		if (dl->kind == DEADLINE_TIMED) {
 			struct timespec left;
-			if (!deadline_remaining(dl, &left))
+			if (!shmring__deadline_remaining(dl, &left))
 				return -ETIMEDOUT;
 			rc = semtimedop(semid, ops, n, &left);
 		} else {
@@ -38,28 +38,28 @@ int sem_run(int semid, struct sembuf *ops, unsigned n, const struct deadline *dl
 			 * an IPC_NOWAIT operation that failed: the clock tells. */
 			if (dl->kind == DEADLINE_NOWAIT)
 				return -EAGAIN;
-			if (dl->kind == DEADLINE_TIMED && deadline_expired(dl))
+			if (dl->kind == DEADLINE_TIMED && shmring__deadline_expired(dl))
 				return -ETIMEDOUT;
 			return -EAGAIN;
 		}
-		return sem_error(errno);
+		return shmring__sem_error(errno);
 	}
 }
 
-int sem_lock(int semid, unsigned short idx, const struct deadline *dl)
+int shmring__sem_lock(int semid, unsigned short idx, const struct deadline *dl)
 {
 	struct sembuf op = {idx, -1, SEM_UNDO};
-	return sem_run(semid, &op, 1, dl);
+	return shmring__sem_run(semid, &op, 1, dl);
 }
 
-int sem_unlock(int semid, unsigned short idx)
+int shmring__sem_unlock(int semid, unsigned short idx)
 {
 	struct sembuf op = {idx, 1, SEM_UNDO};
 	struct deadline dl = {.kind = DEADLINE_FOREVER};
-	return sem_run(semid, &op, 1, &dl);
+	return shmring__sem_run(semid, &op, 1, &dl);
 }
 
-int sem_post(int semid, unsigned short idx)
+int shmring__sem_post(int semid, unsigned short idx)
 {
 	/* Wait-for-zero without waiting, then +1, in one semop: the token is
 	 * posted only when none is pending. A sleeper that withdrew after a
@@ -68,17 +68,17 @@ int sem_post(int semid, unsigned short idx)
 	 * already wakes the next sleeper, which then looks at the ring again. */
 	struct sembuf ops[2] = {{idx, 0, IPC_NOWAIT}, {idx, 1, 0}};
 	struct deadline dl = {.kind = DEADLINE_FOREVER};
-	int rc = sem_run(semid, ops, 2, &dl);
+	int rc = shmring__sem_run(semid, ops, 2, &dl);
 	return rc == -EAGAIN ? 0 : rc;
 }
 
-int sem_wait_token(int semid, unsigned short idx, const struct deadline *dl)
+int shmring__sem_wait_token(int semid, unsigned short idx, const struct deadline *dl)
 {
 	struct sembuf op = {idx, -1, 0};
-	return sem_run(semid, &op, 1, dl);
+	return shmring__sem_run(semid, &op, 1, dl);
 }
 
-int sem_wait_token_while(int semid, unsigned short idx, unsigned short count_idx,
+int shmring__sem_wait_token_while(int semid, unsigned short idx, unsigned short count_idx,
 			 const struct deadline *dl)
 {
 	/* The count's -1 and +1 change nothing; the -1 fails (IPC_NOWAIT)
@@ -89,23 +89,23 @@ int sem_wait_token_while(int semid, unsigned short idx, unsigned short count_idx
 		{count_idx, 1, 0},
 		{idx, -1, 0},
 	};
-	return sem_run(semid, ops, 3, dl);
+	return shmring__sem_run(semid, ops, 3, dl);
 }
 
-void sem_drain(int semid, unsigned short idx)
+void shmring__sem_drain(int semid, unsigned short idx)
 {
 	struct sembuf op = {idx, -1, IPC_NOWAIT};
 	while (semop(semid, &op, 1) == 0 || errno == EINTR)
 		;
 }
 
-int sem_value(int semid, unsigned short idx)
+int shmring__sem_value(int semid, unsigned short idx)
 {
 	int v = semctl(semid, idx, GETVAL);
-	return v < 0 ? sem_error(errno) : v;
+	return v < 0 ? shmring__sem_error(errno) : v;
 }
 
-int sem_join_role(int semid, unsigned short count_idx, unsigned short wake_idx)
+int shmring__sem_join_role(int semid, unsigned short count_idx, unsigned short wake_idx)
 {
 	/* Net zero on the wake-up semaphore, but the -1 carries SEM_UNDO, so
 	 * the kernel adds the token back when this process exits. */
@@ -115,12 +115,12 @@ int sem_join_role(int semid, unsigned short count_idx, unsigned short wake_idx)
 		{wake_idx, -1, SEM_UNDO},
 	};
 	struct deadline dl = {.kind = DEADLINE_FOREVER};
-	return sem_run(semid, ops, 3, &dl);
+	return shmring__sem_run(semid, ops, 3, &dl);
 }
 
-int sem_leave_role(int semid, unsigned short count_idx, unsigned short wake_idx)
+int shmring__sem_leave_role(int semid, unsigned short count_idx, unsigned short wake_idx)
 {
-	/* Cancel the undo debt of sem_join_role() without leaving a token:
+	/* Cancel the undo debt of shmring__sem_join_role() without leaving a token:
 	 * a clean leave wakes a sleeper through the flag instead. */
 	struct sembuf ops[3] = {
 		{count_idx, -1, SEM_UNDO},
@@ -128,5 +128,5 @@ int sem_leave_role(int semid, unsigned short count_idx, unsigned short wake_idx)
 		{wake_idx, -1, 0},
 	};
 	struct deadline dl = {.kind = DEADLINE_FOREVER};
-	return sem_run(semid, ops, 3, &dl);
+	return shmring__sem_run(semid, ops, 3, &dl);
 }

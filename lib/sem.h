@@ -14,39 +14,39 @@
  * operation the caller marked IPC_NOWAIT could not proceed, -EIDRM when the
  * set is gone (EIDRM and EINVAL alike), or another -errno.
  */
-int sem_run(int semid, struct sembuf *ops, unsigned n, const struct deadline *dl);
+int shmring__sem_run(int semid, struct sembuf *ops, unsigned n, const struct deadline *dl);
 
 /* Take / give back a lock semaphore (SEM_UNDO: released if we die). */
-int sem_lock(int semid, unsigned short idx, const struct deadline *dl);
-int sem_unlock(int semid, unsigned short idx);
+int shmring__sem_lock(int semid, unsigned short idx, const struct deadline *dl);
+int shmring__sem_unlock(int semid, unsigned short idx);
 
 /* Post one wake-up token (no undo), unless one is pending already. */
-int sem_post(int semid, unsigned short idx);
+int shmring__sem_post(int semid, unsigned short idx);
 
 /* Wait for one wake-up token. */
-int sem_wait_token(int semid, unsigned short idx, const struct deadline *dl);
+int shmring__sem_wait_token(int semid, unsigned short idx, const struct deadline *dl);
 
 /* Wait for one wake-up token on @idx while the role count @count_idx is
  * above 0: -EAGAIN, at once or later, when it is (or falls to) 0. @dl must
  * not be NOWAIT (its -EAGAIN would mean either). */
-int sem_wait_token_while(int semid, unsigned short idx, unsigned short count_idx,
+int shmring__sem_wait_token_while(int semid, unsigned short idx, unsigned short count_idx,
 			 const struct deadline *dl);
 
 /* Take every token that is there without waiting. */
-void sem_drain(int semid, unsigned short idx);
+void shmring__sem_drain(int semid, unsigned short idx);
 
 /* Current value, or -errno (-EIDRM when the set is gone). */
-int sem_value(int semid, unsigned short idx);
+int shmring__sem_value(int semid, unsigned short idx);
 
 /*
  * Join / leave a role: count +1 / -1 on @count_idx, and arrange (join) or
  * cancel (leave) one token on @wake_idx that the kernel posts if we die
  * holding the role. See layout.h, "Peers that die".
  */
-int sem_join_role(int semid, unsigned short count_idx, unsigned short wake_idx);
-int sem_leave_role(int semid, unsigned short count_idx, unsigned short wake_idx);
+int shmring__sem_join_role(int semid, unsigned short count_idx, unsigned short wake_idx);
+int shmring__sem_leave_role(int semid, unsigned short count_idx, unsigned short wake_idx);
 
 /* Map an errno from a semaphore call to ours: EINVAL/EIDRM -> -EIDRM. */
-int sem_error(int err);
+int shmring__sem_error(int err);
 
 #endif

@@ -32,7 +32,7 @@ static int refresh_head(struct shmring *r)
 {
 	/* Acquire: the reader is done with the bytes before it moved head. */
 	uint64_t head = shm_load_acquire(&r->hdr->cons.index);
-	int rc = ring_check_span(r->capacity, head, r->tail);
+	int rc = shmring__ring_check_span(r->capacity, head, r->tail);
 	if (rc == 0)
 		r->head_seen = head;
 	return rc;
@@ -49,13 +49,13 @@ static int lock_shared_writer(struct shmring *r, const struct deadline *dl)
 			{SEM_READERS, -1, IPC_NOWAIT},
 			{SEM_READERS, 1, 0},
 		};
-		unsigned nops = readers_expected(r) ? 3 : 1;
-		int rc = lock_side(r->semid, ops, nops, &r->hdr->plock_hint.busy, &r->lock_spin, dl);
+		unsigned nops = shmring__readers_expected(r) ? 3 : 1;
+		int rc = shmring__lock_side(r->semid, ops, nops, &r->hdr->plock_hint.busy, &r->lock_spin, dl);
 		if (rc == 0)
 			return 0;
 		if (rc != -EAGAIN && rc != -ETIMEDOUT)
 			return rc;
-		int gone = readers_gone(r);
+		int gone = shmring__readers_gone(r);
 		if (gone)
 			return gone > 0 ? -EPIPE : gone;
 		if (rc == -ETIMEDOUT || dl->kind == DEADLINE_NOWAIT)
@@ -64,9 +64,9 @@ static int lock_shared_writer(struct shmring *r, const struct deadline *dl)
 	}
 }
 
-int writer_adopt(struct shmring *r)
+int shmring__writer_adopt(struct shmring *r)
 {
-	ring_recover_counts(&r->hdr->prod);
+	shmring__ring_recover_counts(&r->hdr->prod);
 	r->tail = shm_load_acquire(&r->hdr->prod.index);
 	r->tail_off = r->tail % r->capacity;
 	r->sent = shm_load_relaxed(&r->hdr->prod.count);
@@ -77,8 +77,8 @@ static void writer_leave(struct shmring *r)
 {
 	if (handle_is_shared(r) && r->plock_held) {
 		r->plock_held = false;
-		lock_hint_clear(&r->hdr->plock_hint.busy);
-		sem_unlock(r->semid, SEM_PLOCK);
+		shmring__lock_hint_clear(&r->hdr->plock_hint.busy);
+		shmring__sem_unlock(r->semid, SEM_PLOCK);
 	}
 }
 
@@ -87,7 +87,7 @@ static int writer_enter(struct shmring *r, unsigned n, const struct deadline *dl
 	if (r->plock_held) {
 		r->since_reader_check += n;
 		if (r->since_reader_check >= READER_CHECK_INTERVAL) {
-			int gone = readers_gone(r);
+			int gone = shmring__readers_gone(r);
 			if (gone)
 				return gone > 0 ? -EPIPE : gone;
 			r->since_reader_check = 0;
@@ -98,7 +98,7 @@ static int writer_enter(struct shmring *r, unsigned n, const struct deadline *dl
 	if (rc < 0)
 		return rc;
 	r->plock_held = true;
-	rc = writer_adopt(r);
+	rc = shmring__writer_adopt(r);
 	if (rc < 0)
 		writer_leave(r);
 	return rc;
@@ -117,7 +117,7 @@ static int note_epipe(struct shmring *r, int rc)
  * side (locked now, unless this handle holds it for life). */
 static int writer_begin(struct shmring *r, unsigned n, struct deadline *dl, int timeout_ms)
 {
-	deadline_init(dl, timeout_ms);
+	shmring__deadline_init(dl, timeout_ms);
 	return writer_enter(r, n, dl);
 }
 
@@ -127,8 +127,8 @@ static void publish_tail(struct shmring *r, uint64_t bytes, unsigned messages)
 	r->sent += messages;
 	r->tail += bytes;
 	r->tail_off = ring_advance(r->capacity, r->tail_off, bytes);
-	ring_publish(&r->hdr->prod, r->tail, r->sent, r->light_fence);
-	wake_reader(r);
+	shmring__ring_publish(&r->hdr->prod, r->tail, r->sent, r->light_fence);
+	shmring__wake_reader(r);
 }
 
 /*
@@ -144,19 +144,19 @@ static int make_room(struct shmring *r, const struct iovec *msgs, unsigned n, bo
 	unsigned want = all ? n : 1;
 	for (;;) {
 		uint64_t bytes;
-		unsigned fit = ring_plan(cap, r->tail_off, cap - (r->tail - r->head_seen), msgs, n,
+		unsigned fit = shmring__ring_plan(cap, r->tail_off, cap - (r->tail - r->head_seen), msgs, n,
 					 &bytes);
 		if (fit < want) {
 			int rc = refresh_head(r);
 			if (rc < 0)
 				return rc;
-			fit = ring_plan(cap, r->tail_off, cap - (r->tail - r->head_seen), msgs, n,
+			fit = shmring__ring_plan(cap, r->tail_off, cap - (r->tail - r->head_seen), msgs, n,
 					&bytes);
 		}
 		if (fit >= want)
 			return (int)fit;
 
-		uint64_t need = ring_batch_bytes(cap, r->tail_off, msgs, want);
+		uint64_t need = shmring__ring_batch_bytes(cap, r->tail_off, msgs, want);
 		if (need > cap) {
 			uint64_t room = cap - r->tail_off;
 			if (room <= cap - (r->tail - r->head_seen)) {
@@ -166,7 +166,7 @@ static int make_room(struct shmring *r, const struct iovec *msgs, unsigned n, bo
 			}
 			need = room;
 		}
-		int rc = wait_for_space(r, need, dl);
+		int rc = shmring__wait_for_space(r, need, dl);
 		if (rc < 0)
 			return rc;
 		rc = refresh_head(r);
@@ -217,7 +217,7 @@ static int send_batch(struct shmring *r, const struct iovec *msgs, unsigned n, b
 	if (ok == 0 || (all && ok < n))
 		return -EMSGSIZE;
 	/* One message always fits (max_msg); a batch must fit from offset 0. */
-	if (all && n > 1 && ring_batch_bytes(r->capacity, 0, msgs, n) > r->capacity)
+	if (all && n > 1 && shmring__ring_batch_bytes(r->capacity, 0, msgs, n) > r->capacity)
 		return -EMSGSIZE;
 	n = ok;
 

@@ -8,7 +8,7 @@
  * counter update of a holder that died (ring.c), then load this side's
  * index, offset and count into the handle and check them against the other
  * side's index. Returns 0 or -EUCLEAN. */
-int writer_adopt(struct shmring *r);
-int reader_adopt(struct shmring *r);
+int shmring__writer_adopt(struct shmring *r);
+int shmring__reader_adopt(struct shmring *r);
 
 #endif

@@ -28,7 +28,7 @@ int shmring_stats(struct shmring *r, struct shmring_stats *st)
 	if (!r || !st)
 		return -EINVAL;
 	if (shmctl(r->shmid, IPC_STAT, &ds) < 0)
-		return sem_error(errno);
+		return shmring__sem_error(errno);
 	memset(st, 0, sizeof(*st));
 
 	uint64_t head = shm_load_acquire(&r->hdr->cons.index);
@@ -37,13 +37,13 @@ int shmring_stats(struct shmring *r, struct shmring_stats *st)
 	uint64_t sent = side_count(&r->hdr->prod);
 	/* Readers may have moved on between the two loads; a second look at
 	 * the tail keeps the span honest, and only a corrupt ring fails twice. */
-	if (ring_check_span(r->capacity, head, tail) < 0) {
+	if (shmring__ring_check_span(r->capacity, head, tail) < 0) {
 		tail = shm_load_acquire(&r->hdr->prod.index);
-		if (ring_check_span(r->capacity, head, tail) < 0)
+		if (shmring__ring_check_span(r->capacity, head, tail) < 0)
 			return -EUCLEAN;
 	}
-	int readers = sem_value(r->semid, SEM_READERS);
-	int writers = sem_value(r->semid, SEM_WRITERS);
+	int readers = shmring__sem_value(r->semid, SEM_READERS);
+	int writers = shmring__sem_value(r->semid, SEM_WRITERS);
 	if (readers < 0)
 		return readers;
 	if (writers < 0)

@@ -3,8 +3,8 @@
  * side's wake-up semaphore, so one flag per side says whether anybody sleeps:
  *
  *   sleeper                          waker
- *   store flag = 1                   store index       (ring_publish)
- *   membarrier (fence_heavy)         compiler barrier
+ *   store flag = 1                   store index       (shmring__ring_publish)
+ *   membarrier (shmring__fence_heavy)         compiler barrier
  *   load index                       load flag
  *   if unchanged: P(wake)            if set: exchange(flag, 0) == 1 ? V(wake)
  *
@@ -42,10 +42,10 @@
 #define BACKSTOP_SLICE_MS 2
 
 /* Longest a sleeping writer waits for its share of the ring (@plenty in
- * wait_for_space()) before it takes the room there is. */
+ * shmring__wait_for_space()) before it takes the room there is. */
 #define SHARE_SLICE_MS 2
 
-bool readers_expected(const struct shmring *r)
+bool shmring__readers_expected(const struct shmring *r)
 {
 	return r->readers_at_open ||
 	       shm_load_acquire(&r->hdr->cons.joins) != r->reader_joins_at_open;
@@ -59,19 +59,19 @@ static bool writers_expected(const struct shmring *r)
 
 /* Joins first, then the count: a peer counts itself in before it bumps
  * joins, so a moved joins with a zero count means it has really left. */
-int readers_gone(struct shmring *r)
+int shmring__readers_gone(struct shmring *r)
 {
-	if (!readers_expected(r))
+	if (!shmring__readers_expected(r))
 		return 0;
-	int n = sem_value(r->semid, SEM_READERS);
+	int n = shmring__sem_value(r->semid, SEM_READERS);
 	return n < 0 ? n : n == 0;
 }
 
-int writers_gone(struct shmring *r)
+int shmring__writers_gone(struct shmring *r)
 {
 	if (!writers_expected(r))
 		return 0;
-	int n = sem_value(r->semid, SEM_WRITERS);
+	int n = shmring__sem_value(r->semid, SEM_WRITERS);
 	return n < 0 ? n : n == 0;
 }
 
@@ -103,7 +103,7 @@ static void wake(struct shmring *r, struct layout_wait *w, unsigned short sem, u
 	if (free < (want < r->capacity ? want : r->capacity))
 		return;
 	if (shm_exchange(&w->sleeping, 0))
-		sem_post(r->semid, sem);
+		shmring__sem_post(r->semid, sem);
 }
 
 /* Announce a sleep (never a NOWAIT one). Returns the deadline to sleep
@@ -113,10 +113,10 @@ static const struct deadline *announce(uint32_t *flag, const struct deadline *dl
 				       struct deadline *slice)
 {
 	shm_store_seq(flag, 1);
-	if (fence_heavy())
+	if (shmring__fence_heavy())
 		return dl;
-	deadline_init(slice, BACKSTOP_SLICE_MS);
-	if (dl->kind == DEADLINE_TIMED && deadline_before(dl, slice))
+	shmring__deadline_init(slice, BACKSTOP_SLICE_MS);
+	if (dl->kind == DEADLINE_TIMED && shmring__deadline_before(dl, slice))
 		return dl;
 	return slice;
 }
@@ -141,7 +141,7 @@ static int lock_try(int semid, const struct sembuf *ops, unsigned nops)
 	static const struct deadline nowait = {.kind = DEADLINE_NOWAIT};
 	struct sembuf try_ops[SEM_COUNT];
 	__builtin_memcpy(try_ops, ops, nops * sizeof(*ops));
-	return sem_run(semid, try_ops, nops, &nowait);
+	return shmring__sem_run(semid, try_ops, nops, &nowait);
 }
 
 /*
@@ -161,10 +161,10 @@ static int lock_wait_free(int semid, const struct sembuf *ops, unsigned nops,
 	wait_ops[0] = (struct sembuf){ops[0].sem_num, -1, 0};
 	wait_ops[1] = (struct sembuf){ops[0].sem_num, 1, 0};
 	__builtin_memcpy(wait_ops + 2, ops + 1, (nops - 1) * sizeof(*ops));
-	return sem_run(semid, wait_ops, nops + 1, dl);
+	return shmring__sem_run(semid, wait_ops, nops + 1, dl);
 }
 
-int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
+int shmring__lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 	      struct spin_budget *budget, const struct deadline *dl)
 {
 	int rc = lock_try(semid, ops, nops);
@@ -194,22 +194,22 @@ int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 	return rc;
 }
 
-void lock_hint_clear(uint32_t *busy)
+void shmring__lock_hint_clear(uint32_t *busy)
 {
 	shm_store_relaxed(busy, 0);
 }
 
-void wake_reader(struct shmring *r)
+void shmring__wake_reader(struct shmring *r)
 {
 	wake(r, &r->hdr->cons_wait, SEM_DATA, UINT64_MAX);
 }
 
-void wake_writer(struct shmring *r)
+void shmring__wake_writer(struct shmring *r)
 {
 	wake(r, &r->hdr->prod_wait, SEM_SPACE, UINT64_MAX);
 }
 
-void wake_writer_for_room(struct shmring *r, uint64_t free)
+void shmring__wake_writer_for_room(struct shmring *r, uint64_t free)
 {
 	wake(r, &r->hdr->prod_wait, SEM_SPACE, free);
 }
@@ -243,8 +243,8 @@ static int sleep_on(struct shmring *r, unsigned short wake, unsigned short count
 		busy = wake == SEM_DATA ? &r->hdr->clock_hint.busy : &r->hdr->plock_hint.busy;
 	if (busy)
 		shm_store_relaxed(busy, LOCK_HINT_ASLEEP);
-	int rc = expected ? sem_wait_token_while(r->semid, wake, count, dl)
-			  : sem_wait_token(r->semid, wake, dl);
+	int rc = expected ? shmring__sem_wait_token_while(r->semid, wake, count, dl)
+			  : shmring__sem_wait_token(r->semid, wake, dl);
 	if (busy)
 		shm_store_relaxed(busy, LOCK_HINT_HELD);
 	return rc;
@@ -255,7 +255,7 @@ static int sleep_on(struct shmring *r, unsigned short wake, unsigned short count
  * before leaving is visible once its count is). */
 static int poll_for_data(struct shmring *r)
 {
-	int gone = writers_gone(r);
+	int gone = shmring__writers_gone(r);
 	if (gone < 0)
 		return gone;
 	if (data_ready(r))
@@ -265,7 +265,7 @@ static int poll_for_data(struct shmring *r)
 	return ring_destroyed(r) ? -EIDRM : -EAGAIN;
 }
 
-int wait_for_data(struct shmring *r, const struct deadline *dl)
+int shmring__wait_for_data(struct shmring *r, const struct deadline *dl)
 {
 	uint32_t *flag = &r->hdr->cons_wait.sleeping;
 
@@ -309,8 +309,8 @@ int wait_for_data(struct shmring *r, const struct deadline *dl)
 			withdraw(flag);
 			return data_ready(r) ? 0 : WAIT_END_OF_STREAM;
 		}
-		if (rc == 0 || (rc == -ETIMEDOUT && sleep_dl != dl && !deadline_expired(dl))) {
-			sem_drain(r->semid, SEM_DATA);
+		if (rc == 0 || (rc == -ETIMEDOUT && sleep_dl != dl && !shmring__deadline_expired(dl))) {
+			shmring__sem_drain(r->semid, SEM_DATA);
 			continue;
 		}
 		withdraw(flag);
@@ -329,13 +329,13 @@ static const struct deadline *earlier(const struct deadline *a, const struct dea
 		return a;
 	if (b->kind == DEADLINE_NOWAIT || a->kind == DEADLINE_FOREVER)
 		return b;
-	return deadline_before(a, b) ? a : b;
+	return shmring__deadline_before(a, b) ? a : b;
 }
 
 /* NOWAIT: as poll_for_data(), for room. */
 static int poll_for_space(struct shmring *r, uint64_t need)
 {
-	int gone = readers_gone(r);
+	int gone = shmring__readers_gone(r);
 	if (gone != 0)
 		return gone > 0 ? -EPIPE : gone;
 	if (space_ready(r, need))
@@ -343,7 +343,7 @@ static int poll_for_space(struct shmring *r, uint64_t need)
 	return ring_destroyed(r) ? -EIDRM : -EAGAIN;
 }
 
-int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
+int shmring__wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 {
 	struct layout_wait *w = &r->hdr->prod_wait;
 	/* Wait for a good share of the ring rather than the one record we
@@ -381,7 +381,7 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 		 * keep us waiting for more than we need: after one slice, the
 		 * room there is will do. */
 		if (want > need) {
-			deadline_init(&share, SHARE_SLICE_MS);
+			shmring__deadline_init(&share, SHARE_SLICE_MS);
 			sleep_dl = earlier(sleep_dl, &share);
 		}
 		if (space_ready(r, want))
@@ -390,7 +390,7 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 			withdraw(&w->sleeping);
 			return -EIDRM;
 		}
-		int rc = sleep_on(r, SEM_SPACE, SEM_READERS, readers_expected(r), sleep_dl);
+		int rc = sleep_on(r, SEM_SPACE, SEM_READERS, shmring__readers_expected(r), sleep_dl);
 		if (rc == -EAGAIN) {
 			withdraw(&w->sleeping);
 			return -EPIPE; /* every reader is gone */
@@ -399,14 +399,14 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
 		 * (a leftover token costs one spurious wake-up, later). */
 		if (rc == 0 && space_ready(r, need))
 			goto room;
-		if (rc == -ETIMEDOUT && sleep_dl == &share && !deadline_expired(dl)) {
+		if (rc == -ETIMEDOUT && sleep_dl == &share && !shmring__deadline_expired(dl)) {
 			if (space_ready(r, need))
 				goto room;
 			want = need;
 			continue;
 		}
-		if (rc == 0 || (rc == -ETIMEDOUT && sleep_dl != dl && !deadline_expired(dl))) {
-			sem_drain(r->semid, SEM_SPACE);
+		if (rc == 0 || (rc == -ETIMEDOUT && sleep_dl != dl && !shmring__deadline_expired(dl))) {
+			shmring__sem_drain(r->semid, SEM_SPACE);
 			continue;
 		}
 		withdraw(&w->sleeping);

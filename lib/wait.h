@@ -17,14 +17,14 @@
  * Returns 0 (reload the tail), WAIT_END_OF_STREAM (empty, and every writer
  * that had attached is gone), or -EAGAIN, -ETIMEDOUT, -EIDRM.
  */
-int wait_for_data(struct shmring *r, const struct deadline *dl);
+int shmring__wait_for_data(struct shmring *r, const struct deadline *dl);
 
 /*
  * Writer lock holder: wait until at least @need bytes are free after r->tail.
  * Returns 0 (reload the head), -EPIPE (every reader that had attached is
  * gone), or -EAGAIN, -ETIMEDOUT, -EIDRM.
  */
-int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl);
+int shmring__wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl);
 
 /*
  * A shared handle takes its side's lock: run @ops (ops[0] is the lock's P,
@@ -37,28 +37,28 @@ int wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl);
  * goes to a process that runs, never to one the scheduler has not picked
  * (wait.c, lock_wait_free).
  */
-int lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
+int shmring__lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
 	      struct spin_budget *budget, const struct deadline *dl);
 
 /* Clear the hint, right before giving the lock back. */
-void lock_hint_clear(uint32_t *busy);
+void shmring__lock_hint_clear(uint32_t *busy);
 
 /* After publishing, or leaving: wake the other side's lock holder if it
  * sleeps. */
-void wake_reader(struct shmring *r);
-void wake_writer(struct shmring *r);
+void shmring__wake_reader(struct shmring *r);
+void shmring__wake_writer(struct shmring *r);
 
 /* After consuming: wake a sleeping writer if the @free bytes the ring now
  * has (at least) are the share it waits for. A reader that goes idle has
  * the whole ring free, so it always wakes it. */
-void wake_writer_for_room(struct shmring *r, uint64_t free);
+void shmring__wake_writer_for_room(struct shmring *r, uint64_t free);
 
 /* Has a reader been attached at some time since this handle opened? */
-bool readers_expected(const struct shmring *r);
+bool shmring__readers_expected(const struct shmring *r);
 
 /* The kernel's word on whether every peer attached since this handle opened
  * is gone: 1 gone, 0 not (or none came yet), or -errno. */
-int readers_gone(struct shmring *r);
-int writers_gone(struct shmring *r);
+int shmring__readers_gone(struct shmring *r);
+int shmring__writers_gone(struct shmring *r);
 
 #endif

@@ -22,18 +22,18 @@ static void put(uint64_t off, uint32_t len, uint32_t tag)
 
 Test(ring, span_accepts_aligned_indexes_up_to_capacity)
 {
-	cr_assert_eq(ring_check_span(CAP, 0, 0), 0);
-	cr_assert_eq(ring_check_span(CAP, 8, CAP + 8), 0);
-	cr_assert_eq(ring_check_span(CAP, UINT64_MAX - 7, UINT64_MAX - 7 + 64), 0,
+	cr_assert_eq(shmring__ring_check_span(CAP, 0, 0), 0);
+	cr_assert_eq(shmring__ring_check_span(CAP, 8, CAP + 8), 0);
+	cr_assert_eq(shmring__ring_check_span(CAP, UINT64_MAX - 7, UINT64_MAX - 7 + 64), 0,
 		     "free-running indexes may wrap");
 }
 
 Test(ring, span_rejects_misaligned_reversed_or_overfull_indexes)
 {
-	cr_assert_eq(ring_check_span(CAP, 4, 8), -EUCLEAN);
-	cr_assert_eq(ring_check_span(CAP, 0, 12), -EUCLEAN);
-	cr_assert_eq(ring_check_span(CAP, 16, 8), -EUCLEAN, "head past tail");
-	cr_assert_eq(ring_check_span(CAP, 0, CAP + 8), -EUCLEAN, "more than capacity queued");
+	cr_assert_eq(shmring__ring_check_span(CAP, 4, 8), -EUCLEAN);
+	cr_assert_eq(shmring__ring_check_span(CAP, 0, 12), -EUCLEAN);
+	cr_assert_eq(shmring__ring_check_span(CAP, 16, 8), -EUCLEAN, "head past tail");
+	cr_assert_eq(shmring__ring_check_span(CAP, 0, CAP + 8), -EUCLEAN, "more than capacity queued");
 }
 
 Test(ring, record_sizes_are_header_plus_payload_rounded_to_eight)
@@ -59,11 +59,11 @@ Test(ring, plan_fits_the_longest_prefix_and_counts_padding)
 	struct iovec m[3] = {{b, 64}, {b, 64}, {b, 64}};
 	uint64_t bytes;
 	/* From CAP - 80: first fits (72), second needs 8 pad + 72 = 80. */
-	cr_assert_eq(ring_plan(CAP, CAP - 80, 1000, m, 3, &bytes), 3);
+	cr_assert_eq(shmring__ring_plan(CAP, CAP - 80, 1000, m, 3, &bytes), 3);
 	cr_assert_eq(bytes, 72 + 80 + 72);
-	cr_assert_eq(ring_plan(CAP, CAP - 80, 72 + 79, m, 3, &bytes), 1);
+	cr_assert_eq(shmring__ring_plan(CAP, CAP - 80, 72 + 79, m, 3, &bytes), 1);
 	cr_assert_eq(bytes, 72);
-	cr_assert_eq(ring_plan(CAP, 0, 71, m, 3, &bytes), 0);
+	cr_assert_eq(shmring__ring_plan(CAP, 0, 71, m, 3, &bytes), 0);
 	cr_assert_eq(bytes, 0);
 }
 
@@ -72,9 +72,9 @@ Test(ring, batch_bytes_counts_a_batch_that_laps_the_ring)
 	char b[2048];
 	struct iovec m[3] = {{b, 2000}, {b, 2000}, {b, 2000}};
 	/* 2008 each: 2008 + 2008 = 4016 fits, the third needs 80 pad + 2008. */
-	cr_assert_eq(ring_batch_bytes(CAP, 0, m, 2), 4016);
-	cr_assert_eq(ring_batch_bytes(CAP, 0, m, 3), 4016 + 80 + 2008);
-	cr_assert_gt(ring_batch_bytes(CAP, 0, m, 3), CAP);
+	cr_assert_eq(shmring__ring_batch_bytes(CAP, 0, m, 2), 4016);
+	cr_assert_eq(shmring__ring_batch_bytes(CAP, 0, m, 3), 4016 + 80 + 2008);
+	cr_assert_gt(shmring__ring_batch_bytes(CAP, 0, m, 3), CAP);
 }
 
 Test(ring, valid_message_record_is_accepted_with_its_payload_offset)
@@ -145,14 +145,14 @@ Test(ring, padding_must_start_past_zero_and_reach_exactly_the_end)
 Test(ring, counts_roll_forward_when_the_holder_died_after_publishing_the_index)
 {
 	struct layout_side side = {.index = 200, .count = 5, .journal_index = 200, .journal_count = 7};
-	ring_recover_counts(&side);
+	shmring__ring_recover_counts(&side);
 	cr_assert_eq(side.count, 7);
 }
 
 Test(ring, counts_stay_when_the_holder_died_before_publishing_the_index)
 {
 	struct layout_side side = {.index = 100, .count = 5, .journal_index = 200, .journal_count = 7};
-	ring_recover_counts(&side);
+	shmring__ring_recover_counts(&side);
 	cr_assert_eq(side.count, 5);
 	cr_assert_eq(side.index, 100);
 }
@@ -160,12 +160,12 @@ Test(ring, counts_stay_when_the_holder_died_before_publishing_the_index)
 Test(ring, publish_writes_journal_index_and_count)
 {
 	struct layout_side side = {0};
-	ring_publish(&side, 72, 1, true);
+	shmring__ring_publish(&side, 72, 1, true);
 	cr_assert_eq(side.index, 72);
 	cr_assert_eq(side.count, 1);
 	cr_assert_eq(side.journal_index, 72);
 	cr_assert_eq(side.journal_count, 1);
-	ring_publish(&side, 144, 2, false);
+	shmring__ring_publish(&side, 144, 2, false);
 	cr_assert_eq(side.index, 144);
 	cr_assert_eq(side.count, 2);
 }

@@ -193,11 +193,11 @@ Test(transfer, timed_waits_interrupted_by_signals_end_on_time_with_etimedout)
 	shmring_close(r2);
 
 	/* A ring whose creator is alive (this process) but not done. */
-	int shmid = lifecycle_create_unready(IPC_PRIVATE, NULL, NULL, NULL, 1);
+	int shmid = shmring__lifecycle_create_unready(IPC_PRIVATE, NULL, NULL, NULL, 1);
 	cr_assert_geq(shmid, 0, "create_unready: %s", shmring_strerror(shmid));
 	struct layout_identity id;
 	struct shmid_ds ds;
-	cr_assert_eq(lifecycle_peek_identity(shmid, &id, &ds), 0);
+	cr_assert_eq(shmring__lifecycle_peek_identity(shmid, &id, &ds), 0);
 	tr_track(shmid, id.semid);
 	struct shmring_options opt = {.ready_timeout_ms = 300};
 	struct shmring *unready = NULL;

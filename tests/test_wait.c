@@ -32,7 +32,7 @@ int sched_yield(void)
 static void spin_once(struct spin_budget *b, bool caught, bool preempted)
 {
 	struct deadline forever;
-	deadline_init(&forever, SHMRING_FOREVER);
+	shmring__deadline_init(&forever, SHMRING_FOREVER);
 	struct spin s;
 	spin_begin(&s, b, &forever);
 	s.preempted = preempted;
@@ -57,7 +57,7 @@ Test(wait, a_wait_caught_makes_the_budget_four_times_what_it_took)
 {
 	struct spin_budget b = {.ns = SPIN_MIN_NS};
 	struct deadline forever;
-	deadline_init(&forever, SHMRING_FOREVER);
+	shmring__deadline_init(&forever, SHMRING_FOREVER);
 	struct spin s;
 	spin_begin(&s, &b, &forever);
 	s.start -= 5000; /* as if it had spun 5 us */
@@ -78,7 +78,7 @@ Test(wait, a_budget_at_its_minimum_probes_with_the_maximum_now_and_then)
 {
 	struct spin_budget b = {.ns = SPIN_MIN_NS};
 	struct deadline forever;
-	deadline_init(&forever, SHMRING_FOREVER);
+	shmring__deadline_init(&forever, SHMRING_FOREVER);
 	unsigned probes = 0;
 	for (unsigned i = 0; i < 4 * SPIN_PROBE_EVERY; i++) {
 		struct spin s;
@@ -97,7 +97,7 @@ Test(wait, a_spin_never_outlasts_its_budget_nor_the_callers_deadline)
 	struct spin_budget b;
 	spin_budget_init(&b);
 	struct deadline forever, past;
-	deadline_init(&forever, SHMRING_FOREVER);
+	shmring__deadline_init(&forever, SHMRING_FOREVER);
 	struct spin s;
 	int64_t t0 = clock_now_ns();
 	spin_begin(&s, &b, &forever);
@@ -110,7 +110,7 @@ Test(wait, a_spin_never_outlasts_its_budget_nor_the_callers_deadline)
 	 * then it rightly stops early (a_spinner_that_was_descheduled...). */
 	cr_assert(s.preempted || clock_now_ns() >= s.end, "it ran until its end");
 
-	deadline_init(&past, 1);
+	shmring__deadline_init(&past, 1);
 	past.at = (struct timespec){0, 0}; /* long past */
 	spin_begin(&s, &b, &past);
 	cr_assert_leq(s.end, 0, "a deadline before the budget ends it");
@@ -124,7 +124,7 @@ Test(wait, a_spinner_that_was_descheduled_stops_at_once)
 	struct spin_budget b;
 	spin_budget_init(&b);
 	struct deadline forever;
-	deadline_init(&forever, SHMRING_FOREVER);
+	shmring__deadline_init(&forever, SHMRING_FOREVER);
 	struct spin s;
 	spin_begin(&s, &b, &forever);
 	s.end += 1000000000; /* far away: only the gap may end it */
