@@ -12,17 +12,27 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "handle.h"
 #include "lifecycle.h"
 #include "ring.h"
 #include "sem.h"
 #include "wait.h"
 
+/* A ring removed under us has nothing left to leave; any other failure
+ * to leave is the caller's to know (the first one). */
+static int leave_error(int err, int first)
+{
+	return first < 0 || err == -EIDRM ? first : err;
+}
+
 int shmring_close(struct shmring *r)
 {
+	int rc = 0;
 	if (!r)
 		return 0;
 	/* After fork() the roles and locks belong to the parent: only unmap. */
+	CRASH_POINT("close.begin");
 	if (r->owner == getpid() && r->semid >= 0) {
 		if (r->reserved)
 			shmring_abort(r);
@@ -34,19 +44,27 @@ int shmring_close(struct shmring *r)
 				shmring__lock_hint_clear(&r->hdr->clock_hint.busy);
 			shmring__sem_unlock(r->semid, SEM_CLOCK);
 		}
+		/* Wake the other side's sleeper first, then leave: killed in
+		 * between, we still owe the kernel's token (and the count still
+		 * falls), so the sleeper, woken or not, hears of it. Leaving
+		 * first cancels that token, and a kill before the wake would
+		 * strand a sleeper that does not wait on our count. */
 		if (r->flags & SHMRING_WRITER) {
-			shmring__sem_leave_role(r->semid, SEM_WRITERS, SEM_DATA);
 			shmring__wake_reader(r); /* it may be waiting to see the end */
+			CRASH_POINT("close.writer.between");
+			rc = leave_error(shmring__sem_leave_role(r->semid, SEM_WRITERS, SEM_DATA), rc);
 		}
 		if (r->flags & SHMRING_READER) {
-			shmring__sem_leave_role(r->semid, SEM_READERS, SEM_SPACE);
 			shmring__wake_writer(r); /* it may be waiting to see -EPIPE */
+			CRASH_POINT("close.reader.between");
+			rc = leave_error(shmring__sem_leave_role(r->semid, SEM_READERS, SEM_SPACE), rc);
 		}
 	}
+	CRASH_POINT("close.end");
 	if (r->hdr)
 		shmdt(r->hdr);
 	free(r);
-	return 0;
+	return rc;
 }
 
 /* Mark the ring removed (fast paths see it), then remove both objects:

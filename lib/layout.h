@@ -136,8 +136,19 @@
  * but the kernel now owes SEM_DATA one token at this process's exit, so a
  * writer killed by SIGKILL wakes the sleeping reader, which then sees
  * SEM_WRITERS at 0 and reports end of stream. A clean close pays the debt
- * back in the same semop that leaves (SEM_DATA +1 with undo, then -1) and
- * wakes a sleeper through the flag instead. Readers mirror this on SEM_SPACE.
+ * back in the same semop that leaves (SEM_DATA +1 with undo, and -1), after
+ * it has woken a sleeper through the flag: a close killed between the two
+ * still owes its token, so no instant of it strands a sleeper. (Either pair
+ * may run -1 first, which needs a token there, or +1 first, which needs
+ * room below SEMVMX: sem.c takes whichever can run, so neither a join nor a
+ * leave fails at any value.) Readers mirror this on SEM_SPACE.
+ *
+ * The debts of peers that die pile up where nobody sleeps to take them
+ * (a reader that never finds the ring empty), and the kernel stops them
+ * only at SEMVMX. So whoever joins a role takes every token beyond one from
+ * that role's wake-up semaphore: at most one is ever needed, and nobody
+ * sleeps while one is there. The value stays at most 1 plus the peers that
+ * died since the last join.
  *
  * "Gone" is judged per handle: a reader sees end of stream when the ring is
  * empty, no writer is attached, and a writer was in its time: attached when

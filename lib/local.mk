@@ -2,7 +2,7 @@
 # internal helpers, and wrapped into libshmring, which exports only shmring_*.
 noinst_LTLIBRARIES = lib/libshmring_core.la
 lib_libshmring_core_la_SOURCES = \
-	lib/clock.c lib/clock.h \
+	lib/clock.c lib/clock.h lib/crash.c lib/crash.h \
 	lib/copy.c lib/copy.h \
 	lib/error.c \
 	lib/fence.c lib/fence.h \

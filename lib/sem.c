@@ -105,28 +105,67 @@ int shmring__sem_value(int semid, unsigned short idx)
 	return v < 0 ? shmring__sem_error(errno) : v;
 }
 
+/*
+ * Move this process's undo debt on @wake_idx by one token (@debt +1 on a
+ * join, -1 on a leave) and its role count @count_idx by @count, in one
+ * semop, without changing the value of @wake_idx: a +1 and a -1, one of
+ * them with SEM_UNDO. Which goes first matters at the edges: taking first
+ * needs a token there (else it would wait), giving first needs room below
+ * SEMVMX (else -ERANGE). Taking first is tried without waiting; when there
+ * is no token, giving first cannot hit SEMVMX.
+ */
+static int move_debt(int semid, unsigned short count_idx, short count, unsigned short wake_idx,
+		     short debt)
+{
+	static const struct deadline forever = {.kind = DEADLINE_FOREVER};
+	/* The kernel pays back at exit minus the sum of the undone values. */
+	short undone = (short)-debt;
+	struct sembuf take_first[3] = {
+		{count_idx, count, SEM_UNDO | IPC_NOWAIT},
+		{wake_idx, -1, (short)((undone < 0 ? SEM_UNDO : 0) | IPC_NOWAIT)},
+		{wake_idx, 1, undone > 0 ? SEM_UNDO : 0},
+	};
+	int rc = shmring__sem_run(semid, take_first, 3, &forever);
+	if (rc != -EAGAIN)
+		return rc;
+	struct sembuf give_first[3] = {
+		{count_idx, count, SEM_UNDO | IPC_NOWAIT},
+		{wake_idx, 1, undone > 0 ? SEM_UNDO : 0},
+		{wake_idx, -1, undone < 0 ? SEM_UNDO : 0},
+	};
+	rc = shmring__sem_run(semid, give_first, 3, &forever);
+	/* Only the count can be short now: a role we hold, taken off by
+	 * somebody else's SETVAL. */
+	return rc == -EAGAIN ? -EUCLEAN : rc;
+}
+
+/* Leave one token at most on @wake_idx. A sleeper needs one to wake, and
+ * nobody sleeps while there is one; more are the debts of dead peers that
+ * nobody took (layout.h, "Peers that die"). Never down to 0: that token may
+ * be a waker's, for a sleeper that has not reached semop yet. */
+static void trim_tokens(int semid, unsigned short wake_idx)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		int v = semctl(semid, wake_idx, GETVAL);
+		if (v <= 1)
+			return;
+		struct sembuf op = {wake_idx, (short)-(v - 1), IPC_NOWAIT};
+		if (semop(semid, &op, 1) == 0 || errno != EAGAIN)
+			return; /* EAGAIN: taken meanwhile, look again */
+	}
+}
+
 int shmring__sem_join_role(int semid, unsigned short count_idx, unsigned short wake_idx)
 {
-	/* Net zero on the wake-up semaphore, but the -1 carries SEM_UNDO, so
-	 * the kernel adds the token back when this process exits. */
-	struct sembuf ops[3] = {
-		{count_idx, 1, SEM_UNDO},
-		{wake_idx, 1, 0},
-		{wake_idx, -1, SEM_UNDO},
-	};
-	struct deadline dl = {.kind = DEADLINE_FOREVER};
-	return shmring__sem_run(semid, ops, 3, &dl);
+	int rc = move_debt(semid, count_idx, 1, wake_idx, 1);
+	if (rc == -ERANGE)
+		return -EUSERS; /* SEMVMX handles on this side, or SEMAEM in this process */
+	if (rc == 0)
+		trim_tokens(semid, wake_idx);
+	return rc;
 }
 
 int shmring__sem_leave_role(int semid, unsigned short count_idx, unsigned short wake_idx)
 {
-	/* Cancel the undo debt of shmring__sem_join_role() without leaving a token:
-	 * a clean leave wakes a sleeper through the flag instead. */
-	struct sembuf ops[3] = {
-		{count_idx, -1, SEM_UNDO},
-		{wake_idx, 1, SEM_UNDO},
-		{wake_idx, -1, 0},
-	};
-	struct deadline dl = {.kind = DEADLINE_FOREVER};
-	return shmring__sem_run(semid, ops, 3, &dl);
+	return move_debt(semid, count_idx, -1, wake_idx, -1);
 }

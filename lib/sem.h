@@ -41,7 +41,11 @@ int shmring__sem_value(int semid, unsigned short idx);
 /*
  * Join / leave a role: count +1 / -1 on @count_idx, and arrange (join) or
  * cancel (leave) one token on @wake_idx that the kernel posts if we die
- * holding the role. See layout.h, "Peers that die".
+ * holding the role. See layout.h, "Peers that die". The value of @wake_idx
+ * does not move, at any value; a join then takes the tokens of dead peers
+ * beyond one. Join: -EUSERS when the kernel cannot count one more (32767
+ * handles on a side, or in this process). Leave: -EUCLEAN when somebody
+ * set the count below the roles held.
  */
 int shmring__sem_join_role(int semid, unsigned short count_idx, unsigned short wake_idx);
 int shmring__sem_leave_role(int semid, unsigned short count_idx, unsigned short wake_idx);

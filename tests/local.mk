@@ -26,6 +26,7 @@ criterion_tests = \
 	tests/races.test \
 	tests/wait.test \
 	tests/copy.test \
+	tests/crash.test \
 	tests/tools.test
 
 check_PROGRAMS += $(criterion_tests)
@@ -95,6 +96,11 @@ tests_wait_test_SOURCES = tests/test_wait.c
 tests_wait_test_CPPFLAGS = $(test_common_cppflags)
 tests_wait_test_CFLAGS = $(test_common_cflags)
 tests_wait_test_LDADD = $(test_common_ldadd)
+
+tests_crash_test_SOURCES = tests/test_crash.c
+tests_crash_test_CPPFLAGS = $(test_common_cppflags)
+tests_crash_test_CFLAGS = $(test_common_cflags)
+tests_crash_test_LDADD = $(test_common_ldadd)
 
 tests_copy_test_SOURCES = tests/test_copy.c
 tests_copy_test_CPPFLAGS = $(test_common_cppflags)

@@ -1,0 +1,287 @@
+/* Crash-proof lifecycle (issue 8): a process killed (SIGKILL) at a named
+ * instant of close, create, remove or join must leave nothing that a peer
+ * waits on for ever, no object that cannot be removed, and no semaphore
+ * that grows without bound. The instants are the library's CRASH_POINTs
+ * (lib/crash.h); a child sets the hook and is killed there. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crash.h"
+#include "handle.h"
+#include "support.h"
+
+TestSuite(crash, .init = tr_setup, .fini = tr_teardown, .timeout = 60);
+
+/* A sleeper hears of its peer's end in microseconds; the bound leaves room
+ * for a loaded machine but stays below any backstop re-check (a second), so
+ * a lost wake-up cannot pass for a slow one. */
+#define PROMPT_MS 500.0
+
+static const char *kill_point;
+
+static void kill_at_point(const char *point)
+{
+	if (kill_point && strcmp(point, kill_point) == 0)
+		raise(SIGKILL);
+}
+
+/* In a child: be killed at @point from now on. */
+static void die_at(const char *point)
+{
+	kill_point = point;
+	shmring__crash_hook = kill_at_point;
+}
+
+static bool wait_flag(const uint32_t *flag, int timeout_ms)
+{
+	double end = tr_now_ms() + timeout_ms;
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
+		if (tr_now_ms() > end)
+			return false;
+		usleep(200);
+	}
+	usleep(2000); /* from the flag into semop */
+	return true;
+}
+
+/* Wait for @pid at most @ms; kill it if it is still there. Its status, or
+ * -1 when it had to be killed. */
+static int wait_within(pid_t pid, double ms)
+{
+	double end = tr_now_ms() + ms;
+	int status;
+	for (;;) {
+		pid_t got = waitpid(pid, &status, WNOHANG);
+		if (got == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (tr_now_ms() > end) {
+			kill(pid, SIGKILL);
+			tr_wait(pid);
+			return -1;
+		}
+		usleep(500);
+	}
+}
+
+struct side_case {
+	const char *path;
+	unsigned flags; /* the sleeper's SHMRING_EXCLUSIVE or 0 */
+	const char *point;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Hole 1: a peer killed inside shmring_close                             */
+
+static int reader_until_end(void *arg)
+{
+	const struct side_case *c = arg;
+	struct shmring *r;
+	CHILD_CHECK(shmring_open(c->path, SHMRING_READER | c->flags, NULL, &r) == 0);
+	char buf[64];
+	size_t len = sizeof(buf);
+	CHILD_CHECK(shmring_recv(r, buf, &len, SHMRING_FOREVER) == 0);
+	shmring_close(r);
+	return 0;
+}
+
+static int writer_closes_and_dies(void *arg)
+{
+	const struct side_case *c = arg;
+	struct shmring *w;
+	CHILD_CHECK(shmring_open(c->path, SHMRING_WRITER, NULL, &w) == 0);
+	die_at(c->point);
+	shmring_close(w);
+	return 0; /* killed before, if the point is in close */
+}
+
+static int writer_until_epipe(void *arg)
+{
+	const struct side_case *c = arg;
+	struct shmring *w;
+	CHILD_CHECK(shmring_open(c->path, SHMRING_WRITER | c->flags, NULL, &w) == 0);
+	char buf[256] = {0};
+	int rc;
+	while ((rc = shmring_send(w, buf, sizeof(buf), 0)) == 0)
+		;
+	CHILD_CHECK(rc == -EAGAIN);
+	CHILD_CHECK(shmring_send(w, buf, sizeof(buf), SHMRING_FOREVER) == -EPIPE);
+	shmring_close(w);
+	return 0;
+}
+
+static int reader_closes_and_dies(void *arg)
+{
+	const struct side_case *c = arg;
+	struct shmring *r;
+	CHILD_CHECK(shmring_open(c->path, SHMRING_READER, NULL, &r) == 0);
+	die_at(c->point);
+	shmring_close(r);
+	return 0;
+}
+
+static const char *const writer_close_points[] = {"close.begin", "close.writer.between",
+						  "close.end"};
+static const char *const reader_close_points[] = {"close.begin", "close.reader.between",
+						  "close.end"};
+
+/* The reader sleeps before any writer came (so it does not wait on the
+ * writers' count), a writer joins and is killed inside its close: the
+ * reader must see end of stream at once. */
+static void reader_hears_a_writer_killed_in_close(unsigned flags, const char *point)
+{
+	struct side_case c = {.flags = flags, .point = point};
+	struct shmring *admin = tr_create(0, 4096, 0, &c.path);
+	pid_t reader = tr_fork(reader_until_end, &c, 20);
+	cr_assert(wait_flag(&admin->hdr->cons_wait.sleeping, 5000), "the reader never slept");
+	pid_t writer = tr_fork(writer_closes_and_dies, &c, 20);
+	int ws = tr_wait(writer);
+	double t0 = tr_now_ms();
+	int rs = wait_within(reader, PROMPT_MS);
+	cr_assert(ws == 0 || ws == 128 + SIGKILL, "writer: %d", ws);
+	cr_assert_eq(rs, 0, "%s: the reader %s (%.0f ms after the writer's death at %s)",
+		     flags ? "exclusive" : "shared",
+		     rs < 0 ? "never saw end of stream" : "failed", tr_now_ms() - t0, point);
+	shmring_close(admin);
+}
+
+static void writer_hears_a_reader_killed_in_close(unsigned flags, const char *point)
+{
+	struct side_case c = {.flags = flags, .point = point};
+	struct shmring *admin = tr_create(0, 4096, 0, &c.path);
+	pid_t writer = tr_fork(writer_until_epipe, &c, 20);
+	cr_assert(wait_flag(&admin->hdr->prod_wait.sleeping, 5000), "the writer never slept");
+	pid_t reader = tr_fork(reader_closes_and_dies, &c, 20);
+	int rs = tr_wait(reader);
+	double t0 = tr_now_ms();
+	int ws = wait_within(writer, PROMPT_MS);
+	cr_assert(rs == 0 || rs == 128 + SIGKILL, "reader: %d", rs);
+	cr_assert_eq(ws, 0, "%s: the writer %s (%.0f ms after the reader's death at %s)",
+		     flags ? "exclusive" : "shared", ws < 0 ? "never got -EPIPE" : "failed",
+		     tr_now_ms() - t0, point);
+	shmring_close(admin);
+}
+
+Test(crash, a_writer_killed_anywhere_in_close_ends_the_stream_of_a_sleeping_reader)
+{
+	for (unsigned f = 0; f < 2; f++)
+		for (size_t i = 0; i < sizeof(writer_close_points) / sizeof(*writer_close_points); i++)
+			reader_hears_a_writer_killed_in_close(f ? SHMRING_EXCLUSIVE : 0,
+							      writer_close_points[i]);
+}
+
+Test(crash, a_reader_killed_anywhere_in_close_gives_a_sleeping_writer_epipe)
+{
+	for (unsigned f = 0; f < 2; f++)
+		for (size_t i = 0; i < sizeof(reader_close_points) / sizeof(*reader_close_points); i++)
+			writer_hears_a_reader_killed_in_close(f ? SHMRING_EXCLUSIVE : 0,
+							      reader_close_points[i]);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Hole 2: wake-up semaphores stay bounded                                */
+
+/* Each peer that dies without a clean close pays its debt (one token)
+ * through the kernel's undo. Beside a peer that never sleeps, nobody takes
+ * those tokens: they must not pile up. */
+
+static int writer_sends_and_is_killed(void *arg)
+{
+	const struct side_case *c = arg;
+	struct shmring *w;
+	CHILD_CHECK(shmring_open(c->path, SHMRING_WRITER, NULL, &w) == 0);
+	CHILD_CHECK(shmring_send(w, "x", 1, 0) == 0);
+	raise(SIGKILL);
+	return 0;
+}
+
+static int reader_is_killed(void *arg)
+{
+	const struct side_case *c = arg;
+	struct shmring *r;
+	CHILD_CHECK(shmring_open(c->path, SHMRING_READER, NULL, &r) == 0);
+	raise(SIGKILL);
+	return 0;
+}
+
+static int sem_get(struct shmring *r, int idx)
+{
+	int v = semctl(r->semid, idx, GETVAL);
+	cr_assert_geq(v, 0, "GETVAL: %s", strerror(errno));
+	return v;
+}
+
+#define KILLED_PEERS 100
+
+Test(crash, writers_killed_beside_a_reader_that_never_sleeps_leave_at_most_two_tokens)
+{
+	struct side_case c = {0};
+	struct shmring *admin = tr_create(0, 0, 0, &c.path);
+	struct shmring *reader;
+	cr_assert_eq(shmring_open(c.path, SHMRING_READER, NULL, &reader), 0);
+	char buf[8];
+	for (int i = 0; i < KILLED_PEERS; i++) {
+		cr_assert_eq(tr_wait(tr_fork(writer_sends_and_is_killed, &c, 10)), 128 + SIGKILL);
+		size_t len = sizeof(buf);
+		cr_assert_eq(shmring_recv(reader, buf, &len, 0), 1); /* never sleeps */
+	}
+	cr_assert_leq(sem_get(admin, SEM_DATA), 2, "SEM_DATA after %d killed writers: %d",
+		      KILLED_PEERS, sem_get(admin, SEM_DATA));
+	shmring_close(reader);
+	shmring_close(admin);
+}
+
+Test(crash, readers_killed_beside_a_writer_that_never_sleeps_leave_at_most_two_tokens)
+{
+	struct side_case c = {0};
+	struct shmring *admin = tr_create(0, 0, 0, &c.path);
+	struct shmring *writer;
+	cr_assert_eq(shmring_open(c.path, SHMRING_WRITER, NULL, &writer), 0);
+	for (int i = 0; i < KILLED_PEERS; i++) {
+		/* -EPIPE once a reader came and went: it never sleeps */
+		int rc = shmring_send(writer, "y", 1, 0);
+		cr_assert(rc == 0 || (i > 0 && rc == -EPIPE), "send: %s", shmring_strerror(rc));
+		cr_assert_eq(tr_wait(tr_fork(reader_is_killed, &c, 10)), 128 + SIGKILL);
+	}
+	cr_assert_leq(sem_get(admin, SEM_SPACE), 2, "SEM_SPACE after %d killed readers: %d",
+		      KILLED_PEERS, sem_get(admin, SEM_SPACE));
+	shmring_close(writer);
+	shmring_close(admin);
+}
+
+/* The state 32,767 deaths would leave (the kernel clamps the undo at
+ * SEMVMX): joining and a clean leave must still work, on both sides, and
+ * the stream must still end. */
+Test(crash, a_wake_semaphore_at_semvmx_still_lets_peers_join_leave_and_end_the_stream)
+{
+	const char *path;
+	struct shmring *admin = tr_create(0, 0, 0, &path);
+	cr_assert_eq(semctl(admin->semid, SEM_DATA, SETVAL, 32767), 0);
+	cr_assert_eq(semctl(admin->semid, SEM_SPACE, SETVAL, 32767), 0);
+	struct shmring *reader, *writer;
+	cr_assert_eq(shmring_open(path, SHMRING_READER, NULL, &reader), 0);
+	cr_assert_eq(shmring_open(path, SHMRING_WRITER, NULL, &writer), 0);
+	cr_assert_eq(shmring_send(writer, "z", 1, 0), 0);
+	cr_assert_eq(shmring_close(writer), 0);
+	cr_assert_eq(sem_get(admin, SEM_WRITERS), 0, "the writer's clean close left its count");
+	char buf[8];
+	size_t len = sizeof(buf);
+	cr_assert_eq(shmring_recv(reader, buf, &len, 1000), 1);
+	cr_assert_eq(shmring_recv(reader, buf, &len, 1000), 0, "no end of stream");
+	cr_assert_eq(shmring_close(reader), 0);
+	cr_assert_eq(sem_get(admin, SEM_READERS), 0, "the reader's clean close left its count");
+	cr_assert_leq(sem_get(admin, SEM_DATA), 2);
+	cr_assert_leq(sem_get(admin, SEM_SPACE), 2);
+	shmring_close(admin);
+}
