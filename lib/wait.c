@@ -25,6 +25,7 @@
 #include "wait.h"
 
 #include <errno.h>
+#include <sys/shm.h>
 
 #include "fence.h"
 #include "ring.h"
@@ -40,6 +41,12 @@
 
 /* Longest sleep when membarrier is missing (see announce()). */
 #define BACKSTOP_SLICE_MS 2
+
+/* Longest sleep at all: then the sleeper looks again for itself, so no
+ * lost wake-up (a bug, a stray store to a flag by a peer with write
+ * access) strands it, and it notices a segment removed by ipcrm -m,
+ * which the kernel keeps while it is attached and tells nobody about. */
+#define RECHECK_SLICE_MS 1000
 
 /* Longest a sleeping writer waits for its share of the ring (@plenty in
  * shmring__wait_for_space()) before it takes the room there is. */
@@ -113,12 +120,29 @@ static const struct deadline *announce(uint32_t *flag, const struct deadline *dl
 				       struct deadline *slice)
 {
 	shm_store_seq(flag, 1);
-	if (shmring__fence_heavy())
-		return dl;
-	shmring__deadline_init(slice, BACKSTOP_SLICE_MS);
+	shmring__deadline_init(slice, shmring__fence_heavy() ? RECHECK_SLICE_MS : BACKSTOP_SLICE_MS);
 	if (dl->kind == DEADLINE_TIMED && shmring__deadline_before(dl, slice))
 		return dl;
 	return slice;
+}
+
+/* After a slice: has the segment been removed (ipcrm -m) while attached?
+ * Then the ring is dead for every handle: say so where their fast paths
+ * look. */
+static bool segment_removed(struct shmring *r)
+{
+	struct shmid_ds ds;
+	bool removed = shmctl(r->shmid, IPC_STAT, &ds) < 0 ? errno == EIDRM || errno == EINVAL
+							  : (ds.shm_perm.mode & SHM_DEST) != 0;
+	if (removed && r->writable)
+		shm_store_release(&r->hdr->id.destroyed, DESTROYED_MARK);
+	return removed;
+}
+
+/* A slice of a longer wait ran out: look again, unless the segment went. */
+static bool slice_ended(int rc, const struct deadline *sleep_dl, const struct deadline *dl)
+{
+	return rc == -ETIMEDOUT && sleep_dl != dl && !shmring__deadline_expired(dl);
 }
 
 /* Spin while the hint says busy, until @end. Returns false when it never
@@ -309,7 +333,9 @@ int shmring__wait_for_data(struct shmring *r, const struct deadline *dl)
 			withdraw(flag);
 			return data_ready(r) ? 0 : WAIT_END_OF_STREAM;
 		}
-		if (rc == 0 || (rc == -ETIMEDOUT && sleep_dl != dl && !shmring__deadline_expired(dl))) {
+		if (slice_ended(rc, sleep_dl, dl) && segment_removed(r))
+			rc = -EIDRM;
+		else if (rc == 0 || slice_ended(rc, sleep_dl, dl)) {
 			shmring__sem_drain(r->semid, SEM_DATA);
 			continue;
 		}
@@ -405,7 +431,9 @@ int shmring__wait_for_space(struct shmring *r, uint64_t need, const struct deadl
 			want = need;
 			continue;
 		}
-		if (rc == 0 || (rc == -ETIMEDOUT && sleep_dl != dl && !shmring__deadline_expired(dl))) {
+		if (slice_ended(rc, sleep_dl, dl) && segment_removed(r))
+			rc = -EIDRM;
+		else if (rc == 0 || slice_ended(rc, sleep_dl, dl)) {
 			shmring__sem_drain(r->semid, SEM_SPACE);
 			continue;
 		}

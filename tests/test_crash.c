@@ -285,3 +285,119 @@ Test(crash, a_wake_semaphore_at_semvmx_still_lets_peers_join_leave_and_end_the_s
 	cr_assert_leq(sem_get(admin, SEM_SPACE), 2);
 	shmring_close(admin);
 }
+
+/* ---------------------------------------------------------------------- */
+/* Hole 10: no single lost wake-up strands a sleeper                       */
+
+/* A peer with write access can store anything; a stray 0 in a sleep flag
+ * (or any one lost wake-up) must cost a sleeper a bounded delay, not its
+ * life. The re-check runs every second. */
+#define RECHECK_BOUND_MS 2500.0
+
+static int reader_gets_one(void *arg)
+{
+	const struct side_case *c = arg;
+	struct shmring *r;
+	CHILD_CHECK(shmring_open(c->path, SHMRING_READER | c->flags, NULL, &r) == 0);
+	char buf[64];
+	size_t len = sizeof(buf);
+	CHILD_CHECK(shmring_recv(r, buf, &len, SHMRING_FOREVER) == 1);
+	shmring_close(r);
+	return 0;
+}
+
+Test(crash, a_stray_store_to_the_readers_sleep_flag_delays_it_a_second_at_most)
+{
+	struct side_case c = {0};
+	struct shmring *admin = tr_create(0, 4096, 0, &c.path);
+	pid_t reader = tr_fork(reader_gets_one, &c, 20);
+	cr_assert(wait_flag(&admin->hdr->cons_wait.sleeping, 5000), "the reader never slept");
+	__atomic_store_n(&admin->hdr->cons_wait.sleeping, 0, __ATOMIC_SEQ_CST);
+	struct shmring *w;
+	cr_assert_eq(shmring_open(c.path, SHMRING_WRITER, NULL, &w), 0);
+	cr_assert_eq(shmring_send(w, "a", 1, 0), 0);
+	cr_assert_eq(shmring_send(w, "b", 1, 0), 0);
+	double t0 = tr_now_ms();
+	int rs = wait_within(reader, RECHECK_BOUND_MS);
+	cr_assert_eq(rs, 0, "the reader %s (%.0f ms)", rs < 0 ? "never woke" : "failed",
+		     tr_now_ms() - t0);
+	shmring_close(w);
+	shmring_close(admin);
+}
+
+Test(crash, a_stray_store_to_the_writers_sleep_flag_delays_its_epipe_a_second_at_most)
+{
+	struct side_case c = {0};
+	struct shmring *admin = tr_create(0, 4096, 0, &c.path);
+	pid_t writer = tr_fork(writer_until_epipe, &c, 20);
+	cr_assert(wait_flag(&admin->hdr->prod_wait.sleeping, 5000), "the writer never slept");
+	__atomic_store_n(&admin->hdr->prod_wait.sleeping, 0, __ATOMIC_SEQ_CST);
+	struct shmring *r;
+	cr_assert_eq(shmring_open(c.path, SHMRING_READER, NULL, &r), 0);
+	cr_assert_eq(shmring_close(r), 0);
+	double t0 = tr_now_ms();
+	int ws = wait_within(writer, RECHECK_BOUND_MS);
+	cr_assert_eq(ws, 0, "the writer %s (%.0f ms)", ws < 0 ? "never got -EPIPE" : "failed",
+		     tr_now_ms() - t0);
+	shmring_close(admin);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Hole 11: ipcrm -m of the segment while a caller sleeps                  */
+
+static int reader_until_eidrm(void *arg)
+{
+	const struct side_case *c = arg;
+	struct shmring *r;
+	CHILD_CHECK(shmring_open(c->path, SHMRING_READER | c->flags, NULL, &r) == 0);
+	char buf[64];
+	size_t len = sizeof(buf);
+	CHILD_CHECK(shmring_recv(r, buf, &len, SHMRING_FOREVER) == -EIDRM);
+	shmring_close(r);
+	return 0;
+}
+
+static int writer_until_eidrm(void *arg)
+{
+	const struct side_case *c = arg;
+	struct shmring *w;
+	CHILD_CHECK(shmring_open(c->path, SHMRING_WRITER | c->flags, NULL, &w) == 0);
+	char buf[256] = {0};
+	while (shmring_send(w, buf, sizeof(buf), 0) == 0)
+		;
+	CHILD_CHECK(shmring_send(w, buf, sizeof(buf), SHMRING_FOREVER) == -EIDRM);
+	shmring_close(w);
+	return 0;
+}
+
+static void sleeper_hears_ipcrm_m(int (*sleeper)(void *), bool writer_side)
+{
+	struct side_case c = {0};
+	struct shmring *admin = tr_create(0, 4096, 0, &c.path);
+	/* a peer on the other side, so the sleeper waits for it */
+	struct shmring *peer;
+	cr_assert_eq(shmring_open(c.path, writer_side ? SHMRING_READER : SHMRING_WRITER, NULL, &peer),
+		     0);
+	pid_t child = tr_fork(sleeper, &c, 20);
+	cr_assert(wait_flag(writer_side ? &admin->hdr->prod_wait.sleeping
+					: &admin->hdr->cons_wait.sleeping,
+			    5000),
+		  "never slept");
+	cr_assert_eq(shmctl(admin->shmid, IPC_RMID, NULL), 0); /* what ipcrm -m does */
+	double t0 = tr_now_ms();
+	int st = wait_within(child, RECHECK_BOUND_MS);
+	cr_assert_eq(st, 0, "the %s %s (%.0f ms)", writer_side ? "writer" : "reader",
+		     st < 0 ? "never noticed" : "failed", tr_now_ms() - t0);
+	shmring_close(peer);
+	shmring_close(admin);
+}
+
+Test(crash, ipcrm_m_of_the_segment_wakes_a_sleeping_reader_with_eidrm)
+{
+	sleeper_hears_ipcrm_m(reader_until_eidrm, false);
+}
+
+Test(crash, ipcrm_m_of_the_segment_wakes_a_sleeping_writer_with_eidrm)
+{
+	sleeper_hears_ipcrm_m(writer_until_eidrm, true);
+}
