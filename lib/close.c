@@ -67,14 +67,21 @@ int shmring_close(struct shmring *r)
 	return rc;
 }
 
-/* Mark the ring removed (fast paths see it), then remove both objects:
- * the semaphore set first, which wakes every sleeper with EIDRM. */
+/*
+ * Remove both objects, the semaphore set first: the kernel decides who may
+ * (its EPERM changes nothing), and its removal wakes every sleeper with
+ * EIDRM. Only then mark the header, for the fast paths that never touch a
+ * semaphore. A remover killed at any step leaves a ring without its set:
+ * classified stale, which the next remove finishes.
+ */
 static int remove_ring(struct layout_header *hdr_rw, int shmid, int semid)
 {
-	if (hdr_rw)
-		shm_store_release(&hdr_rw->id.destroyed, DESTROYED_MARK);
 	if (semid >= 0 && semctl(semid, 0, IPC_RMID) < 0 && errno == EPERM)
 		return -EPERM;
+	CRASH_POINT("remove.step1");
+	if (hdr_rw)
+		shm_store_release(&hdr_rw->id.destroyed, DESTROYED_MARK);
+	CRASH_POINT("remove.step2");
 	if (shmctl(shmid, IPC_RMID, NULL) < 0)
 		return errno == EPERM ? -EPERM : errno == EINVAL || errno == EIDRM ? 0 : -errno;
 	return 0;
@@ -117,8 +124,10 @@ static int remove_key(int32_t key, const struct anchor_id *anchor)
 	struct shmring *r;
 	struct shmring_options opt = {.ready_timeout_ms = -1};
 	int rc = shmring__lifecycle_open_key(key, 0, &opt, anchor, &r);
-	if (rc == -EUCLEAN)
-		return remove_ring(NULL, shmid, semid); /* ours, but corrupt */
+	/* Ours, but corrupt, or marked removed by a remover killed before it
+	 * finished (or by an older library, which marked first). */
+	if (rc == -EUCLEAN || rc == -EIDRM)
+		return remove_ring(NULL, shmid, semid);
 	if (rc < 0)
 		return rc;
 	return shmring_destroy(r);

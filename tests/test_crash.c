@@ -401,3 +401,89 @@ Test(crash, ipcrm_m_of_the_segment_wakes_a_sleeping_writer_with_eidrm)
 {
 	sleeper_hears_ipcrm_m(writer_until_eidrm, true);
 }
+
+/* ---------------------------------------------------------------------- */
+/* Hole 3: a failed or interrupted remove                                 */
+
+static int key_of(const char *path)
+{
+	int32_t key;
+	cr_assert_eq(shmring_key(path, &key), 0);
+	return key;
+}
+
+static bool objects_gone(int32_t key)
+{
+	return shmget(key, 0, 0) < 0 && errno == ENOENT && semget(key, 0, 0) < 0 &&
+	       errno == ENOENT;
+}
+
+static int remove_as_nobody(void *arg)
+{
+	const int32_t *key = arg;
+	CHILD_CHECK(setgid(65534) == 0 && setuid(65534) == 0);
+	CHILD_CHECK(shmring_remove_key(*key) == -EPERM);
+	return 0;
+}
+
+Test(crash, a_remove_the_kernel_refuses_leaves_the_ring_working_and_removable)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root, to be another user");
+	const char *path;
+	struct shmring *w = tr_create(SHMRING_WRITER, 4096, 0, &path); /* mode 0666 */
+	struct shmring *r;
+	cr_assert_eq(shmring_open(path, SHMRING_READER, NULL, &r), 0);
+	int32_t key = key_of(path);
+	cr_assert_eq(tr_wait(tr_fork(remove_as_nobody, &key, 10)), 0);
+	cr_assert_eq(shmring_send(w, "still", 5, 0), 0, "the owner's writer was poisoned");
+	char buf[8];
+	size_t len = sizeof(buf);
+	cr_assert_eq(shmring_recv(r, buf, &len, 0), 1, "the owner's reader was poisoned");
+	shmring_close(r);
+	shmring_close(w);
+	cr_assert_eq(shmring_remove(path), 0);
+	cr_assert(objects_gone(key));
+}
+
+struct remover {
+	const char *path;
+	const char *point;
+};
+
+static int remove_and_die(void *arg)
+{
+	const struct remover *m = arg;
+	die_at(m->point);
+	shmring_remove(m->path);
+	return 1; /* not killed: the point is not on this path */
+}
+
+Test(crash, a_remove_killed_at_any_step_is_finished_by_the_next_remove)
+{
+	static const char *const points[] = {"remove.step1", "remove.step2"};
+	for (size_t i = 0; i < sizeof(points) / sizeof(*points); i++) {
+		const char *path;
+		struct shmring *w = tr_create(SHMRING_WRITER, 4096, 0, &path);
+		int32_t key = key_of(path);
+		struct remover m = {path, points[i]};
+		cr_assert_eq(tr_wait(tr_fork(remove_and_die, &m, 10)), 128 + SIGKILL);
+		shmring_close(w);
+		int rc = shmring_remove(path);
+		cr_assert_eq(rc, 0, "after a remover killed at %s: %s", points[i], shmring_strerror(rc));
+		cr_assert(objects_gone(key), "left behind after a kill at %s", points[i]);
+	}
+}
+
+/* What a remover of an older library left when killed: the mark without
+ * the removal. */
+Test(crash, a_ring_marked_removed_but_still_there_is_removable)
+{
+	const char *path;
+	struct shmring *admin = tr_create(0, 4096, 0, &path);
+	int32_t key = key_of(path);
+	__atomic_store_n(&admin->hdr->id.destroyed, DESTROYED_MARK, __ATOMIC_RELEASE);
+	shmring_close(admin);
+	cr_assert_eq(shmring_remove(path), 0);
+	cr_assert(objects_gone(key));
+}
