@@ -16,8 +16,11 @@
  *    milliseconds after which the call gives up with -ETIMEDOUT. Interrupted
  *    waits are resumed internally with the time that is left.
  *  - a handle is used by one thread at a time. It belongs to the process that
- *    opened it: after fork(2) the child opens its own handle (closing an
- *    inherited one only unmaps it).
+ *    opened it: after fork(2) the child opens its own handle. An inherited
+ *    handle gives -EBADF to every call in the child but shmring_close()
+ *    (which only unmaps it) and shmring_stats(); the parent's roles and locks
+ *    are untouched. (A child made by a raw clone(2) that skips the
+ *    pthread_atfork(3) handlers is not detected.)
  *  - shmring_strerror() describes every code, including the ones that carry
  *    a shmring-specific meaning (-EUCLEAN: corrupt ring, -EMEDIUMTYPE: not a
  *    shmring segment, -EPROTONOSUPPORT: other layout version, -ENOTUNIQ:

@@ -33,7 +33,7 @@ int shmring_close(struct shmring *r)
 		return 0;
 	/* After fork() the roles and locks belong to the parent: only unmap. */
 	CRASH_POINT("close.begin");
-	if (r->owner == getpid() && r->semid >= 0) {
+	if (handle_is_ours(r) && r->semid >= 0) {
 		if (r->reserved)
 			shmring_abort(r);
 		if (r->plock_held)

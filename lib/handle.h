@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fork.h"
 #include "layout.h"
 #include "shmring.h"
 #include "spin.h"
@@ -35,7 +36,7 @@ struct shmring {
 	unsigned int flags; /* SHMRING_READER | SHMRING_WRITER | SHMRING_EXCLUSIVE */
 	bool writable;      /* mapped read-write */
 	bool light_fence;   /* publish without a StoreLoad fence (fence.h) */
-	pid_t owner;        /* the process that opened the handle */
+	uint32_t fork_generation; /* shmring__fork_generation at open (fork.h) */
 
 	/* How long each kind of wait polls before it sleeps (spin.h). */
 	struct spin_budget data_spin;  /* reader, for a message */
@@ -77,6 +78,12 @@ struct shmring {
 static inline bool handle_is_shared(const struct shmring *r)
 {
 	return !(r->flags & SHMRING_EXCLUSIVE);
+}
+
+/* Is this the process that opened the handle (not a child of it)? */
+static inline bool handle_is_ours(const struct shmring *r)
+{
+	return r->fork_generation == shmring__fork_generation;
 }
 
 static inline bool ring_destroyed(const struct shmring *r)

@@ -6,6 +6,7 @@ lib_libshmring_core_la_SOURCES = \
 	lib/copy.c lib/copy.h \
 	lib/error.c \
 	lib/fence.c lib/fence.h \
+	lib/fork.c lib/fork.h \
 	lib/handle.h \
 	lib/layout.h \
 	lib/close.c lib/create.c lib/identity.c lib/lifecycle.h lib/open.c \

@@ -150,7 +150,12 @@ int shmring__lifecycle_open_shmid(int shmid, unsigned int flags, const struct sh
 		return -ENOMEM;
 	r->shmid = shmid;
 	r->semid = -1;
-	r->owner = getpid();
+	int64_t generation = shmring__fork_watch();
+	if (generation < 0) {
+		free(r);
+		return (int)generation;
+	}
+	r->fork_generation = (uint32_t)generation;
 	r->segment_size = ds.shm_segsz;
 	r->key = ds.shm_perm.__key;
 	/* An admin handle maps read-write when it may (destroy marks the

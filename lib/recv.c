@@ -20,7 +20,7 @@ static int check_reader(struct shmring *r)
 {
 	if (!r)
 		return -EINVAL;
-	if (!(r->flags & SHMRING_READER))
+	if (!(r->flags & SHMRING_READER) || !handle_is_ours(r))
 		return -EBADF;
 	if (r->peeked)
 		return -EBUSY;
@@ -188,7 +188,7 @@ static int recv_batch(struct shmring *r, struct iovec *msgs, unsigned n, int tim
 static bool fast_message(struct shmring *r, struct ring_record *rec)
 {
 	if (!r->clock_held || handle_is_shared(r) || r->peeked || r->tail_seen == r->head ||
-	    ring_destroyed(r))
+	    ring_destroyed(r) || !handle_is_ours(r))
 		return false;
 	return ring_read_record(r->data, r->capacity, r->max_msg, r->head_off,
 				r->tail_seen - r->head, rec) == 0 &&
@@ -366,6 +366,8 @@ int shmring_release_burst(struct shmring *r, unsigned int n)
 {
 	if (!r || !r->peeked || n > r->peek_count)
 		return -EINVAL;
+	if (!handle_is_ours(r))
+		return -EBADF;
 	return release_peeked(r, n);
 }
 
@@ -373,5 +375,7 @@ int shmring_release(struct shmring *r)
 {
 	if (!r || !r->peeked)
 		return -EINVAL;
+	if (!handle_is_ours(r))
+		return -EBADF;
 	return release_peeked(r, r->peek_count);
 }

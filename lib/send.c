@@ -19,7 +19,7 @@ static int check_writer(struct shmring *r)
 {
 	if (!r)
 		return -EINVAL;
-	if (!(r->flags & SHMRING_WRITER))
+	if (!(r->flags & SHMRING_WRITER) || !handle_is_ours(r))
 		return -EBADF;
 	if (r->reserved)
 		return -EBUSY;
@@ -241,7 +241,7 @@ static inline __attribute__((always_inline)) bool fast_room(struct shmring *r, s
 {
 	uint64_t size = layout_record_size(len);
 	if (!r->plock_held || handle_is_shared(r) || r->reserved || len == 0 ||
-	    len > r->max_msg || ring_destroyed(r))
+	    len > r->max_msg || ring_destroyed(r) || !handle_is_ours(r))
 		return false;
 	if (size > r->capacity - r->tail_off || size > r->capacity - (r->tail - r->head_seen) ||
 	    r->since_reader_check + 1 >= READER_CHECK_INTERVAL)
@@ -329,6 +329,8 @@ int shmring_commit(struct shmring *r, size_t len)
 {
 	if (!r || !r->reserved || len == 0 || len > r->reserve_len)
 		return -EINVAL;
+	if (!handle_is_ours(r))
+		return -EBADF;
 	r->reserved = false;
 	if (ring_destroyed(r)) {
 		writer_leave(r);
@@ -344,6 +346,8 @@ int shmring_abort(struct shmring *r)
 {
 	if (!r || !r->reserved)
 		return -EINVAL;
+	if (!handle_is_ours(r))
+		return -EBADF;
 	r->reserved = false;
 	writer_leave(r);
 	return 0;

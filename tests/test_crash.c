@@ -487,3 +487,62 @@ Test(crash, a_ring_marked_removed_but_still_there_is_removable)
 	cr_assert_eq(shmring_remove(path), 0);
 	cr_assert(objects_gone(key));
 }
+
+/* ---------------------------------------------------------------------- */
+/* Hole 5: a handle inherited through fork() is not the child's           */
+
+struct inherited {
+	struct shmring *w, *r;
+};
+
+static int child_uses_inherited_handles(void *arg)
+{
+	struct inherited *h = arg;
+	char buf[8];
+	size_t len = sizeof(buf);
+	void *slot;
+	const void *msg;
+	struct iovec iov = {buf, sizeof(buf)};
+	CHILD_CHECK(shmring_send(h->w, "child", 5, 0) == -EBADF);
+	CHILD_CHECK(shmring_send_burst(h->w, &iov, 1, 0) == -EBADF);
+	CHILD_CHECK(shmring_reserve(h->w, 4, &slot, 0) == -EBADF);
+	CHILD_CHECK(shmring_recv(h->r, buf, &len, 0) == -EBADF);
+	CHILD_CHECK(shmring_recv_burst(h->r, &iov, 1, 0) == -EBADF);
+	CHILD_CHECK(shmring_peek(h->r, &msg, &len, 0) == -EBADF);
+	CHILD_CHECK(shmring_close(h->w) == 0);
+	CHILD_CHECK(shmring_close(h->r) == 0);
+	return 0;
+}
+
+static void inherited_handles_are_ebadf_in_the_child(unsigned flags)
+{
+	const char *path;
+	struct shmring *admin = tr_create(0, 4096, 0, &path);
+	struct inherited h;
+	cr_assert_eq(shmring_open(path, SHMRING_WRITER | flags, NULL, &h.w), 0);
+	cr_assert_eq(shmring_open(path, SHMRING_READER | flags, NULL, &h.r), 0);
+	cr_assert_eq(shmring_send(h.w, "parent", 6, 0), 0);
+	cr_assert_eq(tr_wait(tr_fork(child_uses_inherited_handles, &h, 10)), 0);
+	/* the parent's handles, roles and locks are untouched */
+	cr_assert_eq(shmring_send(h.w, "again", 5, 0), 0);
+	char buf[8];
+	size_t len = sizeof(buf);
+	cr_assert_eq(shmring_recv(h.r, buf, &len, 0), 1);
+	cr_assert_eq(len, 6);
+	len = sizeof(buf);
+	cr_assert_eq(shmring_recv(h.r, buf, &len, 0), 1);
+	cr_assert_eq(len, 5);
+	shmring_close(h.r);
+	shmring_close(h.w);
+	shmring_close(admin);
+}
+
+Test(crash, exclusive_handles_inherited_through_fork_are_ebadf_in_the_child)
+{
+	inherited_handles_are_ebadf_in_the_child(SHMRING_EXCLUSIVE);
+}
+
+Test(crash, shared_handles_inherited_through_fork_are_ebadf_in_the_child)
+{
+	inherited_handles_are_ebadf_in_the_child(0);
+}
