@@ -12,7 +12,10 @@
  *  - success returns 0 or a count; failure returns a negative errno value
  *    (-EAGAIN, -EPIPE, ...); errno itself is never relied upon.
  *  - a timeout_ms argument takes SHMRING_FOREVER (-1) to block, SHMRING_NOWAIT
- *    (0) never to block (-EAGAIN instead), or a positive number of
+ *    (0) never to block (-EAGAIN instead; such a poll on an empty or full
+ *    ring makes no system call, and asks the kernel about the peers at most
+ *    once a millisecond, so end of stream or -EPIPE may come that much
+ *    later to a poll loop), or a positive number of
  *    milliseconds after which the call gives up with -ETIMEDOUT. Interrupted
  *    waits are resumed internally with the time that is left.
  *  - a handle is used by one thread at a time. It belongs to the process that

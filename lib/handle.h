@@ -50,6 +50,9 @@ struct shmring {
 	bool backlog_at_open; /* messages were waiting: their writers count */
 	uint64_t writer_joins_at_open;
 	uint64_t reader_joins_at_open;
+	/* When the kernel last said the peers were there (NOWAIT polls). */
+	int64_t writers_seen_ns;
+	int64_t readers_seen_ns;
 
 	/* Writer side; tail and sent are ours while the writers' lock is held. */
 	bool plock_held;

@@ -58,6 +58,11 @@ static int reader_begin(struct shmring *r, struct deadline *dl, int timeout_ms)
 	shmring__deadline_init(dl, timeout_ms);
 	if (r->clock_held)
 		return 0;
+	if (dl->kind == DEADLINE_NOWAIT) {
+		rc = shmring__poll_data_unlocked(r);
+		if (rc < 0)
+			return rc;
+	}
 	struct sembuf lock = {SEM_CLOCK, -1, SEM_UNDO};
 	rc = shmring__lock_side(r->semid, &lock, 1, &r->hdr->clock_hint.busy, &r->lock_spin, dl);
 	if (rc < 0)

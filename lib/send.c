@@ -115,9 +115,15 @@ static int note_epipe(struct shmring *r, int rc)
 
 /* The start of every send of @n messages: the deadline, then the writers'
  * side (locked now, unless this handle holds it for life). */
-static int writer_begin(struct shmring *r, unsigned n, struct deadline *dl, int timeout_ms)
+static int writer_begin(struct shmring *r, unsigned n, size_t first_len, struct deadline *dl,
+			int timeout_ms)
 {
 	shmring__deadline_init(dl, timeout_ms);
+	if (dl->kind == DEADLINE_NOWAIT && !r->plock_held) {
+		int rc = shmring__poll_space_unlocked(r, layout_record_size(first_len));
+		if (rc < 0)
+			return rc;
+	}
 	return writer_enter(r, n, dl);
 }
 
@@ -222,7 +228,7 @@ static int send_batch(struct shmring *r, const struct iovec *msgs, unsigned n, b
 	n = ok;
 
 	struct deadline dl;
-	rc = writer_begin(r, n, &dl, timeout_ms);
+	rc = writer_begin(r, n, msgs[0].iov_len, &dl, timeout_ms);
 	if (rc < 0)
 		return note_epipe(r, rc);
 	rc = make_room(r, msgs, n, all, &dl);
@@ -305,7 +311,7 @@ int shmring_reserve(struct shmring *r, size_t len, void **buf, int timeout_ms)
 		return -EMSGSIZE;
 	struct iovec one = {.iov_base = NULL, .iov_len = len};
 	struct deadline dl;
-	rc = writer_begin(r, 1, &dl, timeout_ms);
+	rc = writer_begin(r, 1, len, &dl, timeout_ms);
 	if (rc < 0)
 		return note_epipe(r, rc);
 	rc = make_room(r, &one, 1, true, &dl);

@@ -274,19 +274,63 @@ static int sleep_on(struct shmring *r, unsigned short wake, unsigned short count
 	return rc;
 }
 
-/* NOWAIT: never announced, never asleep, so no fence: one look at the
- * writers' count, then at the ring again (what the last writer published
- * before leaving is visible once its count is). */
+/* How often a NOWAIT poll may ask the kernel whether the peers are there:
+ * a poll loop must not become a semctl() loop, and a peer that died is
+ * noticed a millisecond later at most. */
+#define POLL_PEERS_NS 1000000
+
+/* @gone, asked at most once per POLL_PEERS_NS while the answer is "there". */
+static int gone_polled(struct shmring *r, int (*gone)(struct shmring *), int64_t *seen_ns)
+{
+	int64_t now = clock_now_ns();
+	if (now - *seen_ns < POLL_PEERS_NS)
+		return 0;
+	int rc = gone(r);
+	if (rc == 0)
+		*seen_ns = now;
+	return rc;
+}
+
+/* NOWAIT: never announced, never asleep, so no fence and no system call
+ * while data or writers are there. When the writers' count says gone, a
+ * second look at the ring (what the last writer published before leaving
+ * is visible once its count is) tells data from end of stream. */
 static int poll_for_data(struct shmring *r)
 {
-	int gone = shmring__writers_gone(r);
-	if (gone < 0)
-		return gone;
 	if (data_ready(r))
 		return 0;
+	if (ring_destroyed(r))
+		return -EIDRM;
+	int gone = gone_polled(r, shmring__writers_gone, &r->writers_seen_ns);
+	if (gone < 0)
+		return gone;
 	if (gone)
-		return WAIT_END_OF_STREAM;
-	return ring_destroyed(r) ? -EIDRM : -EAGAIN;
+		return data_ready(r) ? 0 : WAIT_END_OF_STREAM;
+	return -EAGAIN;
+}
+
+int shmring__poll_data_unlocked(struct shmring *r)
+{
+	/* Acquire both, so a head or tail moved since is no surprise. Equal:
+	 * the ring was empty at that instant, which is all -EAGAIN claims. */
+	if (shm_load_acquire(&r->hdr->prod.index) != shm_load_acquire(&r->hdr->cons.index))
+		return 0;
+	if (ring_destroyed(r))
+		return -EIDRM;
+	int gone = gone_polled(r, shmring__writers_gone, &r->writers_seen_ns);
+	return gone == 0 ? -EAGAIN : 0; /* gone, or the kernel failed: the locked path says */
+}
+
+int shmring__poll_space_unlocked(struct shmring *r, uint64_t need)
+{
+	uint64_t head = shm_load_acquire(&r->hdr->cons.index);
+	uint64_t used = shm_load_acquire(&r->hdr->prod.index) - head;
+	if (used > r->capacity || r->capacity - used >= need)
+		return 0; /* room (or nonsense the locked path reports) */
+	if (ring_destroyed(r))
+		return -EIDRM;
+	int gone = gone_polled(r, shmring__readers_gone, &r->readers_seen_ns);
+	return gone == 0 ? -EAGAIN : 0;
 }
 
 int shmring__wait_for_data(struct shmring *r, const struct deadline *dl)
@@ -361,7 +405,7 @@ static const struct deadline *earlier(const struct deadline *a, const struct dea
 /* NOWAIT: as poll_for_data(), for room. */
 static int poll_for_space(struct shmring *r, uint64_t need)
 {
-	int gone = shmring__readers_gone(r);
+	int gone = gone_polled(r, shmring__readers_gone, &r->readers_seen_ns);
 	if (gone != 0)
 		return gone > 0 ? -EPIPE : gone;
 	if (space_ready(r, need))

@@ -53,6 +53,15 @@ void shmring__wake_writer(struct shmring *r);
  * the whole ring free, so it always wakes it. */
 void shmring__wake_writer_for_room(struct shmring *r, uint64_t free);
 
+/*
+ * A NOWAIT call of a shared handle, before it takes its side's lock: a
+ * look at the indexes alone. -EAGAIN when the ring is empty (for @need
+ * bytes: full) and the peers are there, so the call can answer without
+ * a system call; -EIDRM; or 0: take the lock and look properly.
+ */
+int shmring__poll_data_unlocked(struct shmring *r);
+int shmring__poll_space_unlocked(struct shmring *r, uint64_t need);
+
 /* Has a reader been attached at some time since this handle opened? */
 bool shmring__readers_expected(const struct shmring *r);
 

@@ -27,6 +27,7 @@ criterion_tests = \
 	tests/wait.test \
 	tests/copy.test \
 	tests/crash.test \
+	tests/poll.test \
 	tests/tools.test
 
 check_PROGRAMS += $(criterion_tests)
@@ -101,6 +102,11 @@ tests_crash_test_SOURCES = tests/test_crash.c
 tests_crash_test_CPPFLAGS = $(test_common_cppflags)
 tests_crash_test_CFLAGS = $(test_common_cflags)
 tests_crash_test_LDADD = $(test_common_ldadd)
+
+tests_poll_test_SOURCES = tests/test_poll.c
+tests_poll_test_CPPFLAGS = $(test_common_cppflags)
+tests_poll_test_CFLAGS = $(test_common_cflags)
+tests_poll_test_LDADD = $(test_common_ldadd) -ldl
 
 tests_copy_test_SOURCES = tests/test_copy.c
 tests_copy_test_CPPFLAGS = $(test_common_cppflags)
