@@ -93,7 +93,8 @@ struct shmring_options {
 	/* create: permission bits of segment and semaphores; 0 = 0666. */
 	unsigned int mode;
 	/* open: how long to wait for a ring whose creator has not finished
-	   initialising it; 0 = SHMRING_DEFAULT_READY_TIMEOUT_MS, < 0 = no wait. */
+	   initialising it, and for an exclusive side another handle holds
+	   (then -EBUSY); 0 = SHMRING_DEFAULT_READY_TIMEOUT_MS, < 0 = no wait. */
 	int ready_timeout_ms;
 };
 
@@ -194,7 +195,8 @@ SHMRING_API int shmring_create_key(int32_t key, unsigned int flags,
  * ready, or its semaphores are gone), -ETIMEDOUT (creator still alive but
  * not ready in time), -EBUSY (SHMRING_EXCLUSIVE: that side is held by
  * another exclusive handle for longer than the ready timeout), -EIDRM (ring
- * removed meanwhile), -EACCES, -EINVAL, -ENOMEM.
+ * removed meanwhile), -EUSERS (32767 handles of that role on the ring, or
+ * in this process), -EACCES, -EINVAL, -ENOMEM.
  */
 SHMRING_API int shmring_open(const char *path, unsigned int flags,
 			     const struct shmring_options *opt,
@@ -248,8 +250,9 @@ SHMRING_API int shmring_remove_key(int32_t key);
 /*
  * shmring_send - append one message.
  * @msg, @len: the payload, 1 .. shmring_max_msg() bytes.
- * Concurrency: any number of writer handles; messages of one handle arrive
- * in the order sent. An exclusive writer makes no system call unless the
+ * Concurrency: any number of writer handles (up to 32767 per ring, the
+ * kernel's SEMVMX, and per process, SEMAEM: then open gives -EUSERS);
+ * messages of one handle arrive in the order sent. An exclusive writer makes no system call unless the
  * ring is full or a reader sleeps.
  * Errors: -EMSGSIZE (len is 0 or over max_msg; nothing sent), -EAGAIN (ring
  * full, timeout 0), -ETIMEDOUT, -EPIPE (no reader is attached and one was
@@ -270,7 +273,7 @@ SHMRING_API int shmring_send(struct shmring *ring, const void *msg, size_t len,
  * is attached, and a writer was in this handle's time (attached when it
  * opened, joined since, or left messages that were waiting when it opened).
  * A reader that opens on an empty ring nobody writes to waits for a writer.
- * Concurrency: any number of reader handles; each message goes to exactly
+ * Concurrency: any number of reader handles (up to 32767, as for writers); each message goes to exactly
  * one of them.
  * Errors: -ENOBUFS, -EAGAIN (empty, timeout 0), -ETIMEDOUT, -EIDRM,
  * -EUCLEAN (a record fails validation), -EBADF (not a reader), -EBUSY (a

@@ -225,8 +225,11 @@ int shmring__lifecycle_open_shmid(int shmid, unsigned int flags, const struct sh
 	r->backlog_at_open = shm_load_acquire(&r->hdr->prod.index) !=
 			     shm_load_acquire(&r->hdr->cons.index);
 
-	int timeout = opt && opt->ready_timeout_ms > 0 ? opt->ready_timeout_ms
-						       : SHMRING_DEFAULT_READY_TIMEOUT_MS;
+	/* The same bound for an exclusive side held by another handle: < 0
+	 * is no wait (the lock is tried once). */
+	int timeout = !opt || !opt->ready_timeout_ms ? SHMRING_DEFAULT_READY_TIMEOUT_MS
+	              : opt->ready_timeout_ms < 0 ? SHMRING_NOWAIT
+						   : opt->ready_timeout_ms;
 	struct deadline lock_dl;
 	shmring__deadline_init(&lock_dl, timeout);
 	if (flags & SHMRING_WRITER) {

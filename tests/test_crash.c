@@ -546,3 +546,19 @@ Test(crash, shared_handles_inherited_through_fork_are_ebadf_in_the_child)
 {
 	inherited_handles_are_ebadf_in_the_child(0);
 }
+
+/* ---------------------------------------------------------------------- */
+/* Hole 7: ready_timeout_ms < 0 means no wait, for the exclusive lock too  */
+
+Test(crash, a_negative_ready_timeout_does_not_wait_for_a_held_exclusive_side)
+{
+	const char *path;
+	struct shmring *holder = tr_create(SHMRING_WRITER | SHMRING_EXCLUSIVE, 4096, 0, &path);
+	struct shmring_options opt = {.ready_timeout_ms = -1};
+	struct shmring *w;
+	double t0 = tr_now_ms();
+	cr_assert_eq(shmring_open(path, SHMRING_WRITER | SHMRING_EXCLUSIVE, &opt, &w), -EBUSY);
+	double took = tr_now_ms() - t0;
+	cr_assert_lt(took, 200.0, "waited %.0f ms", took);
+	shmring_close(holder);
+}
