@@ -2,10 +2,13 @@
  * create.c - making a ring, and reclaiming the remains of a failed one.
  *
  * Creation order (each step leaves something recognisable if we die):
- *   1. shmget(IPC_CREAT|IPC_EXCL)        a zero segment: unknown to others
+ *   1. shmget(IPC_CREAT|IPC_EXCL)        a zero segment: ours if it has our
+ *                                        shape (whole pages, header all zero)
+ *                                        and its creator is dead
  *   2. magic + layout version            "ours, not ready"
  *   3. semget(IPC_CREAT|IPC_EXCL), semid stored in the header
- *   4. SETALL: locks free, counts 0, tag
+ *   4. SETALL: locks free, counts 0, tag (before it, a set of our size,
+ *      all zero and never operated on, is taken for ours too)
  *   5. identity block, anchor path
  *   6. ready mark, release store          openers may now use it
  */
@@ -22,6 +25,7 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "handle.h"
 #include "lifecycle.h"
 #include "ring.h"
@@ -87,6 +91,7 @@ int shmring__lifecycle_create_unready(int32_t key, const struct shmring_options 
 		shmctl(shmid, IPC_RMID, NULL);
 		return rc;
 	}
+	CRASH_POINT("create.segment_made");
 	hdr->id.layout_version = LAYOUT_VERSION;
 	shm_store_release(&hdr->id.magic, LAYOUT_MAGIC);
 
@@ -99,6 +104,7 @@ int shmring__lifecycle_create_unready(int32_t key, const struct shmring_options 
 			rc = errno == EEXIST ? -ESTALE : -errno;
 			goto fail;
 		}
+		CRASH_POINT("create.set_made");
 		hdr->id.semid = semid;
 		rc = set_semaphores(semid);
 		if (rc < 0)

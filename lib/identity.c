@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -35,9 +36,85 @@ uint64_t shmring__lifecycle_page_size(void)
 	return p > 0 ? (uint64_t)p : 4096;
 }
 
-bool shmring__lifecycle_creator_alive(pid_t pid)
+/* When process @pid started, in seconds since the epoch, or -1 if /proc
+ * cannot tell. */
+static int64_t process_start_time(pid_t pid)
 {
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name may hold anything, ")" included: fields count
+	 * from the last one. starttime is field 22, the 20th after it. */
+	char *p = strrchr(buf, ')');
+	unsigned long long ticks = 0;
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return -1;
+	f = fopen("/proc/stat", "re");
+	if (!f)
+		return -1;
+	long long boot = -1;
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "btime %lld", &boot) == 1)
+			break;
+	fclose(f);
+	long hz = sysconf(_SC_CLK_TCK);
+	if (boot < 0 || hz <= 0)
+		return -1;
+	return boot + (int64_t)(ticks / (unsigned long long)hz);
+}
+
+/* Slack between the boot time /proc gives (whole seconds, moved by clock
+ * adjustments) and the kernel's IPC times. */
+#define START_TIME_SLACK_S 2
+
+bool shmring__lifecycle_creator_alive(pid_t pid, time_t made)
+{
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno != EPERM))
+		return false;
+	/* A process that started after the object was made is not its
+	 * creator, only a reuse of its pid. */
+	int64_t started = process_start_time(pid);
+	return started < 0 || started <= (int64_t)made + START_TIME_SLACK_S;
+}
+
+bool shmring__lifecycle_unmade_segment(const void *header, const struct shmid_ds *ds)
+{
+	/* What our creator makes before its first store: whole pages, a
+	 * header page and at least one of data, all zero; and its maker
+	 * is gone. */
+	uint64_t page = shmring__lifecycle_page_size();
+	if (ds->shm_segsz % page || ds->shm_segsz < 2 * page)
+		return false;
+	const uint8_t *p = header;
+	for (uint64_t i = 0; i < page; i++)
+		if (p[i])
+			return false;
+	return !shmring__lifecycle_creator_alive(ds->shm_cpid, ds->shm_ctime);
+}
+
+/* A set of ours whose creator died between semget and SETALL: our size,
+ * every value 0, never operated on. */
+static bool semaphores_unset(int semid)
+{
+	struct semid_ds ds;
+	union semun arg = {.buf = &ds};
+	unsigned short v[SEM_COUNT];
+	if (semctl(semid, 0, IPC_STAT, arg) < 0 || ds.sem_nsems != SEM_COUNT || ds.sem_otime != 0)
+		return false;
+	arg.array = v;
+	if (semctl(semid, 0, GETALL, arg) < 0)
+		return false;
+	for (unsigned i = 0; i < SEM_COUNT; i++)
+		if (v[i])
+			return false;
+	return true;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -212,6 +289,16 @@ int shmring__lifecycle_peek_identity(int shmid, struct layout_identity *id, stru
 	return 0;
 }
 
+static bool unmade_ours(int shmid, const struct shmid_ds *ds)
+{
+	void *p = shmat(shmid, NULL, SHM_RDONLY);
+	if (p == (void *)-1)
+		return false;
+	bool ours = shmring__lifecycle_unmade_segment(p, ds);
+	shmdt(p);
+	return ours;
+}
+
 /* One look at what @key names; *shmidp and *semidp get the objects the
  * verdict is about (-1 = none; a semaphore set only when it carries our
  * tag). */
@@ -228,7 +315,8 @@ static enum ring_state classify_once(int32_t key, int *attached, int *shmidp, in
 	int sem_err = semid < 0 ? errno : 0;
 	if (shm_err == EACCES || sem_err == EACCES)
 		return RING_DENIED;
-	bool sem_ours = semid >= 0 && shmring__lifecycle_semaphores_are_ours(semid);
+	bool sem_ours = semid >= 0 && (shmring__lifecycle_semaphores_are_ours(semid) ||
+				       semaphores_unset(semid));
 	if (shmid < 0) {
 		if (semid < 0)
 			return shm_err == ENOENT && sem_err == ENOENT ? RING_ABSENT : RING_FOREIGN;
@@ -243,13 +331,16 @@ static enum ring_state classify_once(int32_t key, int *attached, int *shmidp, in
 	int rc = shmring__lifecycle_peek_identity(shmid, &id, &ds);
 	if (rc == -EACCES)
 		return RING_DENIED;
+	if (rc == 0 && id.magic == 0 && ds.shm_nattch == 0 && unmade_ours(shmid, &ds))
+		return RING_STALE; /* its creator died before its first store */
 	if (rc < 0 || id.magic != LAYOUT_MAGIC)
 		return RING_FOREIGN;
 	*attached = ds.shm_nattch > 0 || (semid >= 0 && shmring__lifecycle_semaphores_in_use(semid));
 	if (id.layout_version != LAYOUT_VERSION)
 		return RING_OTHER_VERSION;
 	if (id.ready != READY_MARK)
-		return shmring__lifecycle_creator_alive(ds.shm_cpid) ? RING_CREATING : RING_STALE;
+		return shmring__lifecycle_creator_alive(ds.shm_cpid, ds.shm_ctime) ? RING_CREATING
+										    : RING_STALE;
 	/* The set is made before the ready mark: a creator may have finished
 	 * both since we looked, so look again now that it is ready. */
 	semid = semget(key, 0, 0);

@@ -38,7 +38,12 @@ struct shmid_ds;
 struct shmring;
 
 uint64_t shmring__lifecycle_page_size(void);
-bool shmring__lifecycle_creator_alive(pid_t pid);
+/* Is the process that made an IPC object at @made (its ctime) alive? A
+ * pid now used by a process that started later is not. */
+bool shmring__lifecycle_creator_alive(pid_t pid, time_t made);
+/* Is this all-zero segment one our creator made and died before its first
+ * store to (@header: its first page, mapped)? */
+bool shmring__lifecycle_unmade_segment(const void *header, const struct shmid_ds *ds);
 
 /* Identify the anchor file at @path (which must exist). */
 int shmring__lifecycle_anchor_stat(const char *path, struct anchor_id *anchor);

@@ -54,8 +54,10 @@ static int wait_ready(struct layout_header *hdr, const struct shmid_ds *ds,
 			return -EUCLEAN;
 		if (shmring__deadline_expired(&dl)) {
 			if (magic == 0)
-				return -EMEDIUMTYPE;
-			return shmring__lifecycle_creator_alive(ds->shm_cpid) ? -ETIMEDOUT : -ESTALE;
+				return shmring__lifecycle_unmade_segment(hdr, ds) ? -ESTALE
+										  : -EMEDIUMTYPE;
+			return shmring__lifecycle_creator_alive(ds->shm_cpid, ds->shm_ctime) ? -ETIMEDOUT
+											     : -ESTALE;
 		}
 		shmring__deadline_nap(&dl, nap);
 		if (nap < 5000)

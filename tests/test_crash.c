@@ -20,6 +20,7 @@
 
 #include "crash.h"
 #include "handle.h"
+#include "lifecycle.h"
 #include "support.h"
 
 TestSuite(crash, .init = tr_setup, .fini = tr_teardown, .timeout = 60);
@@ -561,4 +562,70 @@ Test(crash, a_negative_ready_timeout_does_not_wait_for_a_held_exclusive_side)
 	double took = tr_now_ms() - t0;
 	cr_assert_lt(took, 200.0, "waited %.0f ms", took);
 	shmring_close(holder);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Hole 4: a creator killed at any step leaves remains we can reclaim      */
+
+struct creator {
+	const char *path;
+	const char *point;
+};
+
+static int create_and_die(void *arg)
+{
+	const struct creator *m = arg;
+	struct shmring *r;
+	die_at(m->point);
+	shmring_create(m->path, 0, NULL, &r);
+	return 1; /* not killed: the point is not on this path */
+}
+
+static const char *const create_points[] = {"create.segment_made", "create.set_made"};
+
+static void track_key_objects(int32_t key)
+{
+	tr_track(shmget(key, 0, 0), semget(key, 0, 0));
+}
+
+Test(crash, a_creator_killed_at_any_step_leaves_a_stale_ring_that_reclaim_replaces)
+{
+	for (size_t i = 0; i < sizeof(create_points) / sizeof(*create_points); i++) {
+		struct creator m = {tr_new_anchor(), create_points[i]};
+		cr_assert_eq(tr_wait(tr_fork(create_and_die, &m, 10)), 128 + SIGKILL);
+		int32_t key = key_of(m.path);
+		track_key_objects(key);
+		struct shmring_options quick = {.ready_timeout_ms = 200};
+		struct shmring *r;
+		int rc = shmring_open(m.path, SHMRING_READER, &quick, &r);
+		cr_assert_eq(rc, -ESTALE, "open after a kill at %s: %s", m.point, shmring_strerror(rc));
+		rc = shmring_create(m.path, SHMRING_WRITER | SHMRING_RECLAIM, NULL, &r);
+		cr_assert_eq(rc, 0, "reclaim after a kill at %s: %s", m.point, shmring_strerror(rc));
+		tr_track_ring(r);
+		cr_assert_eq(shmring_send(r, "ok", 2, 0), 0);
+		shmring_close(r);
+	}
+}
+
+Test(crash, a_creator_killed_at_any_step_leaves_remains_that_remove_takes)
+{
+	for (size_t i = 0; i < sizeof(create_points) / sizeof(*create_points); i++) {
+		struct creator m = {tr_new_anchor(), create_points[i]};
+		cr_assert_eq(tr_wait(tr_fork(create_and_die, &m, 10)), 128 + SIGKILL);
+		int32_t key = key_of(m.path);
+		track_key_objects(key);
+		int rc = shmring_remove(m.path);
+		cr_assert_eq(rc, 0, "remove after a kill at %s: %s", m.point, shmring_strerror(rc));
+		cr_assert(objects_gone(key), "left behind after a kill at %s", m.point);
+	}
+}
+
+/* A dead creator's pid taken by a later process: the ring is not "being
+ * created" for ever. This process plays the later one. */
+Test(crash, a_pid_reused_by_a_later_process_is_not_the_creator)
+{
+	time_t now = time(NULL);
+	cr_assert(shmring__lifecycle_creator_alive(getpid(), now), "we made it just now");
+	cr_assert_not(shmring__lifecycle_creator_alive(getpid(), now - 3600),
+		      "an object made an hour before this process started is not its own");
 }
