@@ -166,6 +166,17 @@ static int nothing_came(const struct receiver *r)
 	return TOOL_WOULD_BLOCK;
 }
 
+struct peek {
+	struct receiver *r;
+	unsigned want;
+};
+
+static int peek_call(void *arg, int timeout_ms)
+{
+	struct peek *p = arg;
+	return shmring_peek_burst(p->r->ring, p->r->msgs, p->want, timeout_ms);
+}
+
 static int receive(struct receiver *r)
 {
 	for (;;) {
@@ -176,7 +187,8 @@ static int receive(struct receiver *r)
 		unsigned want = GET_BATCH;
 		if (r->limited && r->limit - r->got < want)
 			want = (unsigned)(r->limit - r->got);
-		int rc = shmring_peek_burst(r->ring, r->msgs, want, r->timeout_ms);
+		struct peek p = {r, want};
+		int rc = tool_wait(r->timeout_ms, peek_call, &p);
 		if (rc > 0) {
 			int status = write_peeked(r, (unsigned)rc);
 			if (status != TOOL_OK)

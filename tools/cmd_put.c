@@ -44,10 +44,23 @@ int send_failed(struct sender *s, int rc)
 	return report_ring_error(s->name, rc);
 }
 
+struct burst {
+	struct sender *s;
+	struct iovec *msgs;
+	unsigned int n;
+};
+
+static int send_call(void *arg, int timeout_ms)
+{
+	struct burst *b = arg;
+	return shmring_send_burst(b->s->ring, b->msgs, b->n, timeout_ms);
+}
+
 int send_batch(struct sender *s, struct iovec *msgs, unsigned int n)
 {
 	while (n > 0) {
-		int rc = shmring_send_burst(s->ring, msgs, n, s->timeout_ms);
+		struct burst b = {s, msgs, n};
+		int rc = tool_wait(s->timeout_ms, send_call, &b);
 		if (rc < 0)
 			return send_failed(s, rc);
 		msgs += rc;

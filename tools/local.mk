@@ -2,7 +2,7 @@
 bin_PROGRAMS += tools/shmring
 tools_shmring_SOURCES = \
 	tools/tool.h tools/main.c \
-	tools/args.c tools/report.c tools/target.c tools/output.c \
+	tools/args.c tools/report.c tools/target.c tools/output.c tools/stop.c \
 	tools/json.c tools/show.c \
 	tools/cmd_create.c tools/cmd_rm.c tools/cmd_info.c tools/cmd_ls.c \
 	tools/put.h tools/cmd_put.c tools/put_input.c \
@@ -19,6 +19,7 @@ tool_tests = \
 	tests/tool/lines.sh \
 	tests/tool/stream.sh \
 	tests/tool/keep.sh \
+	tests/tool/signals.sh \
 	tests/tool/writers.sh \
 	tests/tool/status.sh \
 	tests/tool/hostile.sh \

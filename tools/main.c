@@ -49,6 +49,7 @@ int main(int argc, char **argv)
 	 * back as EPIPE from write() and end in an exit status of ours, not
 	 * kill us halfway through a batch. */
 	signal(SIGPIPE, SIG_IGN);
+	tool_catch_stop_signals();
 
 	if (argc < 2) {
 		fputs(usage, stderr);
@@ -62,8 +63,11 @@ int main(int argc, char **argv)
 	if (!strcmp(word, "--version") || !strcmp(word, "-V"))
 		return print_version("--version");
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		if (!strcmp(word, subcommands[i].name))
-			return subcommands[i].run(argc - 1, argv + 1);
+		if (!strcmp(word, subcommands[i].name)) {
+			int status = subcommands[i].run(argc - 1, argv + 1);
+			tool_die_of_stop_signal(); /* its ring is closed by now */
+			return status;
+		}
 	if (word[0] == '-')
 		fprintf(stderr, "shmring: unknown option '%s' (see 'shmring --help')\n", word);
 	else

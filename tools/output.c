@@ -16,7 +16,7 @@ int write_all_iov(int fd, struct iovec *iov, int count, uint64_t *done)
 	while (count > 0) {
 		ssize_t wrote = writev(fd, iov, count < IOV_MAX ? count : IOV_MAX);
 		if (wrote < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR && !tool_stopping())
 				continue;
 			return -errno;
 		}

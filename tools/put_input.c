@@ -62,7 +62,7 @@ static int input_fill(struct input *in, const char *name)
 			in->eof = true;
 			return TOOL_OK;
 		}
-		if (errno != EINTR)
+		if (errno != EINTR || tool_stopping())
 			return report_error(name, "standard input: %s", strerror(errno));
 	}
 }
@@ -140,9 +140,20 @@ static int wait_readable(int fd, const char *name)
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, -1) > 0)
 			return TOOL_OK;
-		if (errno != EINTR && errno != EAGAIN)
+		if ((errno != EINTR && errno != EAGAIN) || tool_stopping())
 			return report_error(name, "standard input: %s", strerror(errno));
 	}
+}
+
+struct reservation {
+	struct sender *s;
+	void *buf;
+};
+
+static int reserve_call(void *arg, int timeout_ms)
+{
+	struct reservation *res = arg;
+	return shmring_reserve(res->s->ring, res->s->max_msg, &res->buf, timeout_ms);
 }
 
 int put_stream(struct sender *s, int fd)
@@ -156,8 +167,9 @@ int put_stream(struct sender *s, int fd)
 			if (status != TOOL_OK)
 				return status;
 		}
-		void *buf;
-		int rc = shmring_reserve(s->ring, s->max_msg, &buf, s->timeout_ms);
+		struct reservation res = {s, NULL};
+		int rc = tool_wait(s->timeout_ms, reserve_call, &res);
+		void *buf = res.buf;
 		if (rc < 0)
 			return send_failed(s, rc);
 		/* Straight into the ring. Killed before the commit, put
@@ -174,7 +186,7 @@ int put_stream(struct sender *s, int fd)
 		shmring_abort(s->ring);
 		if (got == 0)
 			return TOOL_OK;
-		if (err != EINTR && err != EAGAIN)
+		if ((err != EINTR && err != EAGAIN) || tool_stopping())
 			return report_error(s->name, "standard input: %s", strerror(err));
 	}
 }

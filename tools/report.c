@@ -14,6 +14,8 @@
 __attribute__((format(printf, 2, 0))) static void vreport(const char *what, const char *fmt,
 							  va_list ap)
 {
+	if (tool_stopping())
+		return; /* dying of the signal says it all: no "interrupted" line */
 	fprintf(stderr, "shmring: %s: ", what);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -48,7 +50,8 @@ int report_ring_error(const char *what, int err)
 	const char *text = shmring_strerror(err);
 	if (!strcmp(text, shmring_strerror(-INT_MAX)))
 		text = strerror(err < 0 ? -err : err);
-	fprintf(stderr, "shmring: %s: %s\n", what, text);
+	if (!tool_stopping())
+		fprintf(stderr, "shmring: %s: %s\n", what, text);
 	return status_for_error(err);
 }
 

@@ -45,6 +45,17 @@ enum {
 	OPT_FOLLOW,
 };
 
+/* ---- stop.c: SIGINT, SIGTERM, SIGHUP ---- */
+
+/* Catch them: the command then closes its ring and dies of the signal. */
+void tool_catch_stop_signals(void);
+bool tool_stopping(void);
+/* After the subcommand returned: die of the signal that stopped it, if any. */
+void tool_die_of_stop_signal(void);
+/* @call(@arg, ms) in slices, so that a stop signal ends the wait: returns
+ * what @call returned, -ETIMEDOUT when @timeout_ms passed, or -EINTR. */
+int tool_wait(int timeout_ms, int (*call)(void *arg, int timeout_ms), void *arg);
+
 /* ---- report.c: messages and exit status ---- */
 
 /* "shmring: WHAT: MESSAGE" on stderr; returns TOOL_ERROR. */
