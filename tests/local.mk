@@ -12,6 +12,11 @@ CLEANFILES += tests/ipc-before.txt
 TESTS += tests/copy-asm.sh
 EXTRA_DIST += tests/copy-asm.sh
 
+# The protocol's Promela model, checked by spin (doc/model/README.md).
+# tests/model-sync.sh joins TESTS once lib/*.c carries the model's markers.
+TESTS += tests/model.sh
+EXTRA_DIST += tests/model.sh tests/model-sync.sh doc/model/shmring.pml doc/model/README.md
+
 if HAVE_CRITERION
 criterion_tests = \
 	tests/ring.test \
