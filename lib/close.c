@@ -36,6 +36,26 @@ int shmring_close(struct shmring *r)
 	if (handle_is_ours(r) && r->semid >= 0) {
 		if (r->reserved)
 			shmring_abort(r);
+		/* Wake the other side's sleeper first, then leave: killed in
+		 * between, we still owe the kernel's token (and the count still
+		 * falls), so the sleeper, woken or not, hears of it. Leaving
+		 * first cancels that token, and a kill before the wake would
+		 * strand a sleeper that does not wait on our count. */
+		if (r->flags & SHMRING_WRITER) {
+			/* model: close_wake */
+			shmring__wake_reader(r); /* it may be waiting to see the end */
+			CRASH_POINT("close.writer.between");
+			/* model: close_leave */
+			rc = leave_error(shmring__sem_leave_role(r->semid, SEM_WRITERS, SEM_DATA), rc);
+		}
+		if (r->flags & SHMRING_READER) {
+			shmring__wake_writer(r); /* it may be waiting to see -EPIPE */
+			CRASH_POINT("close.reader.between");
+			rc = leave_error(shmring__sem_leave_role(r->semid, SEM_READERS, SEM_SPACE), rc);
+		}
+		/* model: close_unlock */
+		/* The locks last (the kernel would release them too): the
+		 * order doc/model/shmring.pml checks. */
 		if (r->plock_held)
 			shmring__sem_unlock(r->semid, SEM_PLOCK);
 		if (r->clock_held) {
@@ -43,21 +63,6 @@ int shmring_close(struct shmring *r)
 			if (handle_is_shared(r))
 				shmring__lock_hint_clear(&r->hdr->clock_hint.busy);
 			shmring__sem_unlock(r->semid, SEM_CLOCK);
-		}
-		/* Wake the other side's sleeper first, then leave: killed in
-		 * between, we still owe the kernel's token (and the count still
-		 * falls), so the sleeper, woken or not, hears of it. Leaving
-		 * first cancels that token, and a kill before the wake would
-		 * strand a sleeper that does not wait on our count. */
-		if (r->flags & SHMRING_WRITER) {
-			shmring__wake_reader(r); /* it may be waiting to see the end */
-			CRASH_POINT("close.writer.between");
-			rc = leave_error(shmring__sem_leave_role(r->semid, SEM_WRITERS, SEM_DATA), rc);
-		}
-		if (r->flags & SHMRING_READER) {
-			shmring__wake_writer(r); /* it may be waiting to see -EPIPE */
-			CRASH_POINT("close.reader.between");
-			rc = leave_error(shmring__sem_leave_role(r->semid, SEM_READERS, SEM_SPACE), rc);
 		}
 	}
 	CRASH_POINT("close.end");

@@ -101,15 +101,18 @@ static int check_semaphores(int semid, int32_t key)
 
 static int join_writers(struct shmring *r, const struct deadline *lock_dl)
 {
+	/* model: join_role */
 	int rc = shmring__sem_join_role(r->semid, SEM_WRITERS, SEM_DATA);
 	if (rc < 0)
 		return rc;
 	/* After the count: a reader that sees joins move and then reads the
 	 * count can only find 0 once this writer has really left. */
+	/* model: join_joins */
 	__atomic_fetch_add(&r->hdr->prod.joins, 1, __ATOMIC_RELEASE);
 	r->flags |= SHMRING_WRITER;
 	if (!(r->flags & SHMRING_EXCLUSIVE))
 		return 0;
+	/* model: lock_excl */
 	rc = shmring__sem_lock(r->semid, SEM_PLOCK, lock_dl);
 	if (rc < 0)
 		return rc == -ETIMEDOUT || rc == -EAGAIN ? -EBUSY : rc;
@@ -119,13 +122,16 @@ static int join_writers(struct shmring *r, const struct deadline *lock_dl)
 
 static int join_readers(struct shmring *r, const struct deadline *lock_dl)
 {
+	/* model: join_role */
 	int rc = shmring__sem_join_role(r->semid, SEM_READERS, SEM_SPACE);
 	if (rc < 0)
 		return rc;
+	/* model: join_joins */
 	__atomic_fetch_add(&r->hdr->cons.joins, 1, __ATOMIC_RELEASE);
 	r->flags |= SHMRING_READER;
 	if (!(r->flags & SHMRING_EXCLUSIVE))
 		return 0;
+	/* model: lock_excl */
 	rc = shmring__sem_lock(r->semid, SEM_CLOCK, lock_dl);
 	if (rc < 0)
 		return rc == -ETIMEDOUT || rc == -EAGAIN ? -EBUSY : rc;
@@ -214,6 +220,7 @@ int shmring__lifecycle_open_shmid(int shmid, unsigned int flags, const struct sh
 		goto fail;
 	}
 	/* The peers of this handle's time start here (layout.h). */
+	/* model: open_snapshot */
 	r->writer_joins_at_open = shm_load_acquire(&r->hdr->prod.joins);
 	r->reader_joins_at_open = shm_load_acquire(&r->hdr->cons.joins);
 	int writers = shmring__sem_value(r->semid, SEM_WRITERS);

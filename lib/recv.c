@@ -44,6 +44,7 @@ static void reader_leave(struct shmring *r)
 	if (handle_is_shared(r) && r->clock_held) {
 		r->clock_held = false;
 		shmring__lock_hint_clear(&r->hdr->clock_hint.busy);
+		/* model: unlock_shared */
 		shmring__sem_unlock(r->semid, SEM_CLOCK);
 	}
 }
@@ -64,6 +65,7 @@ static int reader_begin(struct shmring *r, struct deadline *dl, int timeout_ms)
 			return rc;
 	}
 	struct sembuf lock = {SEM_CLOCK, -1, SEM_UNDO};
+	/* model: lock_shared */
 	rc = shmring__lock_side(r->semid, &lock, 1, &r->hdr->clock_hint.busy, &r->lock_spin, dl);
 	if (rc < 0)
 		return rc;
@@ -92,8 +94,10 @@ static void publish_head(struct shmring *r, struct cursor c, unsigned messages)
 	r->received += messages;
 	r->head = c.index;
 	r->head_off = c.off;
+	/* model: consume_index */
 	shmring__ring_publish(&r->hdr->cons, r->head, r->received, r->light_fence);
 	/* tail_seen is at most the real tail: the room is at least this. */
+	/* model: consume_wake */
 	shmring__wake_writer_for_room(r, r->capacity - (r->tail_seen - r->head));
 }
 
@@ -124,6 +128,7 @@ static int next_message(struct shmring *r, struct cursor *c, struct ring_record 
 			bool may_wait, const struct deadline *dl)
 {
 	for (;;) {
+		/* model: recv_ready */
 		if (r->tail_seen == c->index) {
 			int rc = refresh_tail(r, c->index);
 			if (rc < 0)

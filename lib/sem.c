@@ -149,8 +149,10 @@ static void trim_tokens(int semid, unsigned short wake_idx)
 		int v = semctl(semid, wake_idx, GETVAL);
 		if (v <= 1)
 			return;
-		struct sembuf op = {wake_idx, (short)-(v - 1), IPC_NOWAIT};
-		if (semop(semid, &op, 1) == 0 || errno != EAGAIN)
+		/* All v, then one back: it runs only while all v are still
+		 * there, so a token taken meanwhile cannot make it leave 0. */
+		struct sembuf ops[2] = {{wake_idx, (short)-v, IPC_NOWAIT}, {wake_idx, 1, 0}};
+		if (semop(semid, ops, 2) == 0 || errno != EAGAIN)
 			return; /* EAGAIN: taken meanwhile, look again */
 	}
 }
@@ -161,6 +163,7 @@ int shmring__sem_join_role(int semid, unsigned short count_idx, unsigned short w
 	if (rc == -ERANGE)
 		return -EUSERS; /* SEMVMX handles on this side, or SEMAEM in this process */
 	if (rc == 0)
+		/* model: join_trim */
 		trim_tokens(semid, wake_idx);
 	return rc;
 }

@@ -50,11 +50,13 @@ static int lock_shared_writer(struct shmring *r, const struct deadline *dl)
 			{SEM_READERS, 1, 0},
 		};
 		unsigned nops = shmring__readers_expected(r) ? 3 : 1;
+		/* model: lock_shared */
 		int rc = shmring__lock_side(r->semid, ops, nops, &r->hdr->plock_hint.busy, &r->lock_spin, dl);
 		if (rc == 0)
 			return 0;
 		if (rc != -EAGAIN && rc != -ETIMEDOUT)
 			return rc;
+		/* model: lock_epipe */
 		int gone = shmring__readers_gone(r);
 		if (gone)
 			return gone > 0 ? -EPIPE : gone;
@@ -78,6 +80,7 @@ static void writer_leave(struct shmring *r)
 	if (handle_is_shared(r) && r->plock_held) {
 		r->plock_held = false;
 		shmring__lock_hint_clear(&r->hdr->plock_hint.busy);
+		/* model: unlock_shared */
 		shmring__sem_unlock(r->semid, SEM_PLOCK);
 	}
 }
@@ -133,7 +136,9 @@ static void publish_tail(struct shmring *r, uint64_t bytes, unsigned messages)
 	r->sent += messages;
 	r->tail += bytes;
 	r->tail_off = ring_advance(r->capacity, r->tail_off, bytes);
+	/* model: publish_index */
 	shmring__ring_publish(&r->hdr->prod, r->tail, r->sent, r->light_fence);
+	/* model: publish_wake */
 	shmring__wake_reader(r);
 }
 
@@ -150,6 +155,7 @@ static int make_room(struct shmring *r, const struct iovec *msgs, unsigned n, bo
 	unsigned want = all ? n : 1;
 	for (;;) {
 		uint64_t bytes;
+		/* model: send_room */
 		unsigned fit = shmring__ring_plan(cap, r->tail_off, cap - (r->tail - r->head_seen), msgs, n,
 					 &bytes);
 		if (fit < want) {

@@ -96,6 +96,7 @@ static void wake(struct shmring *r, struct layout_wait *w, unsigned short sem, u
 		/* The sleeper's membarrier orders this load after our index
 		 * store; the compiler must not hoist it either. */
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		/* model: wake_load */
 		sleeping = shm_load_relaxed(&w->sleeping);
 	} else {
 		sleeping = shm_load_seq(&w->sleeping);
@@ -109,7 +110,9 @@ static void wake(struct shmring *r, struct layout_wait *w, unsigned short sem, u
 	uint64_t want = shm_load_relaxed(&w->want);
 	if (free < (want < r->capacity ? want : r->capacity))
 		return;
+	/* model: wake_exchange */
 	if (shm_exchange(&w->sleeping, 0))
+		/* model: wake_post */
 		shmring__sem_post(r->semid, sem);
 }
 
@@ -267,6 +270,7 @@ static int sleep_on(struct shmring *r, unsigned short wake, unsigned short count
 		busy = wake == SEM_DATA ? &r->hdr->clock_hint.busy : &r->hdr->plock_hint.busy;
 	if (busy)
 		shm_store_relaxed(busy, LOCK_HINT_ASLEEP);
+	/* model: rsleep_wait */ /* model: wsleep_wait */
 	int rc = expected ? shmring__sem_wait_token_while(r->semid, wake, count, dl)
 			  : shmring__sem_wait_token(r->semid, wake, dl);
 	if (busy)
@@ -359,18 +363,23 @@ int shmring__wait_for_data(struct shmring *r, const struct deadline *dl)
 
 	for (;;) {
 		struct deadline slice;
+		/* model: rsleep_announce */
 		const struct deadline *sleep_dl = announce(flag, dl, &slice);
+		/* model: rsleep_recheck */
 		if (data_ready(r))
 			break;
 		if (ring_destroyed(r)) {
 			withdraw(flag);
 			return -EIDRM;
 		}
+		/* model: rsleep_expect */
 		int rc = sleep_on(r, SEM_DATA, SEM_WRITERS, writers_expected(r), sleep_dl);
 		/* Woken to what it waited for: no drain, no second announce
 		 * (a leftover token costs one spurious wake-up, later). */
+		/* model: rsleep_woken */
 		if (rc == 0 && data_ready(r))
 			break;
+		/* model: rsleep_end */
 		if (rc == -EAGAIN) {
 			/* Every writer is gone. Whatever the last one published
 			 * before leaving is visible now: drain it first. */
@@ -380,6 +389,7 @@ int shmring__wait_for_data(struct shmring *r, const struct deadline *dl)
 		if (slice_ended(rc, sleep_dl, dl) && segment_removed(r))
 			rc = -EIDRM;
 		else if (rc == 0 || slice_ended(rc, sleep_dl, dl)) {
+			/* model: rsleep_drain */
 			shmring__sem_drain(r->semid, SEM_DATA);
 			continue;
 		}
@@ -446,6 +456,7 @@ int shmring__wait_for_space(struct shmring *r, uint64_t need, const struct deadl
 		 * idle): stored before the flag that makes them look at it. */
 		shm_store_relaxed(&w->want, want);
 		struct deadline backstop, share;
+		/* model: wsleep_announce */
 		const struct deadline *sleep_dl = announce(&w->sleeping, dl, &backstop);
 		/* A reader that frees less and then stops for a while must not
 		 * keep us waiting for more than we need: after one slice, the
@@ -454,19 +465,23 @@ int shmring__wait_for_space(struct shmring *r, uint64_t need, const struct deadl
 			shmring__deadline_init(&share, SHARE_SLICE_MS);
 			sleep_dl = earlier(sleep_dl, &share);
 		}
+		/* model: wsleep_recheck */
 		if (space_ready(r, want))
 			goto room;
 		if (ring_destroyed(r)) {
 			withdraw(&w->sleeping);
 			return -EIDRM;
 		}
+		/* model: wsleep_expect */
 		int rc = sleep_on(r, SEM_SPACE, SEM_READERS, shmring__readers_expected(r), sleep_dl);
+		/* model: wsleep_epipe */
 		if (rc == -EAGAIN) {
 			withdraw(&w->sleeping);
 			return -EPIPE; /* every reader is gone */
 		}
 		/* Woken to what it waited for: no drain, no second announce
 		 * (a leftover token costs one spurious wake-up, later). */
+		/* model: wsleep_woken */
 		if (rc == 0 && space_ready(r, need))
 			goto room;
 		if (rc == -ETIMEDOUT && sleep_dl == &share && !shmring__deadline_expired(dl)) {
@@ -478,6 +493,7 @@ int shmring__wait_for_space(struct shmring *r, uint64_t need, const struct deadl
 		if (slice_ended(rc, sleep_dl, dl) && segment_removed(r))
 			rc = -EIDRM;
 		else if (rc == 0 || slice_ended(rc, sleep_dl, dl)) {
+			/* model: wsleep_drain */
 			shmring__sem_drain(r->semid, SEM_SPACE);
 			continue;
 		}
