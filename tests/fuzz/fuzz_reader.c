@@ -3,7 +3,10 @@
  * bytes another process wrote: the header checks of shmring_open_id(), the
  * record walks of shmring_recv(), shmring_recv_burst(), shmring_peek() and
  * shmring_peek_burst(), the re-walk of shmring_release_burst(), and the
- * snapshots of shmring_stats() and shmring_list(). Input format: control.h.
+ * snapshots of shmring_stats() and shmring_list(). Between the calls the
+ * input may also play the other processes: move the tail or the head, or
+ * overwrite the record header the reader meets next. Input format:
+ * control.h.
  *
  * WHERE THE BYTES ARE
  *
@@ -244,6 +247,8 @@ struct run {
 	struct shmring *r;
 	bool admin;
 	bool peeked;
+	const uint8_t *img; /* the input's image, for OP_SCRIBBLE */
+	size_t img_len;
 };
 
 /* The codes every receive or peek may return (besides a count). */
@@ -291,7 +296,7 @@ static void op_list(void)
 
 static void op_recv(struct run *x, unsigned arg)
 {
-	size_t cap = arg == 0 ? BIG : arg * 8u;
+	size_t cap = arg == 0 ? BIG : arg * 16u;
 	size_t len = cap;
 	int rc = shmring_recv(x->r, bufs[0], &len, SHMRING_NOWAIT);
 	if (rc == 1)
@@ -333,13 +338,13 @@ static void op_peek(struct run *x)
 		check_in_place(x->r, msg, len);
 		x->peeked = true;
 	} else {
-		expect(rc != 1 && reader_rc(x, rc), "shmring_peek", rc);
+		expect(reader_rc(x, rc), "shmring_peek", rc);
 	}
 }
 
 static void op_peek_burst(struct run *x, unsigned arg)
 {
-	unsigned n = 1 + arg % BURST_MAX;
+	unsigned n = 1 + arg;
 	struct iovec msgs[BURST_MAX];
 	int rc = shmring_peek_burst(x->r, msgs, n, SHMRING_NOWAIT);
 	if (rc > 0) {
@@ -354,7 +359,7 @@ static void op_peek_burst(struct run *x, unsigned arg)
 
 static void op_release(struct run *x, bool burst, unsigned arg)
 {
-	int rc = burst ? shmring_release_burst(x->r, arg % 17) : shmring_release(x->r);
+	int rc = burst ? shmring_release_burst(x->r, arg) : shmring_release(x->r);
 	if (!x->peeked) {
 		expect(rc == -EINVAL, "release with no peek", rc);
 		return;
@@ -379,10 +384,46 @@ static void op_stats(struct run *x)
 	}
 }
 
+/* The other processes, between two calls: through our own mapping, as
+ * they would through theirs. */
+static struct layout_side *view_side(bool prod)
+{
+	struct layout_header *hdr = (struct layout_header *)(void *)view;
+	return prod ? &hdr->prod : &hdr->cons;
+}
+
+static void op_tail(unsigned arg)
+{
+	uint64_t head = shm_load_relaxed(&view_side(false)->index);
+	uint64_t tail = shm_load_relaxed(&view_side(true)->index);
+	shm_store_release(&view_side(true)->index, arg ? tail + arg * 8u : head);
+}
+
+static void op_head(unsigned arg)
+{
+	uint64_t head = shm_load_relaxed(&view_side(false)->index);
+	shm_store_release(&view_side(false)->index, head + arg * 8u);
+}
+
+/* Overwrite the 8 bytes @arg words after the head (where the reader's
+ * next records are) with word @arg of the image's scribble area. */
+static void op_scribble(const struct run *x, unsigned arg)
+{
+	const struct shmring *r = x->r;
+	uint64_t word = 0;
+	size_t from = FUZZ_SCRIBBLE_AT + arg * 8u;
+	if (from + 8 <= x->img_len)
+		memcpy(&word, x->img + from, 8);
+	uint64_t head = shm_load_relaxed(&view_side(false)->index);
+	uint64_t off = (head % r->capacity + arg * 8u) % r->capacity & ~(uint64_t)7;
+	size_t data_offset = (size_t)(r->data - (const uint8_t *)r->hdr);
+	__atomic_store_n((uint64_t *)(void *)(view + data_offset + off), word, __ATOMIC_RELEASE);
+}
+
 static void run_op(struct run *x, uint8_t op)
 {
-	unsigned arg = op >> 3;
-	switch ((enum fuzz_op)(op & 7)) {
+	unsigned arg = op >> 4;
+	switch (op & 15) {
 	case OP_RECV:
 		op_recv(x, arg);
 		break;
@@ -406,6 +447,17 @@ static void run_op(struct run *x, uint8_t op)
 		break;
 	case OP_LIST:
 		op_list();
+		break;
+	case OP_TAIL:
+		op_tail(arg);
+		break;
+	case OP_HEAD:
+		op_head(arg);
+		break;
+	case OP_SCRIBBLE:
+		op_scribble(x, arg);
+		break;
+	default:
 		break;
 	}
 }
@@ -453,7 +505,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (handle & HANDLE_EXCLUSIVE)
 		flags |= SHMRING_EXCLUSIVE;
 	struct shmring_options opt = {.ready_timeout_ms = -1};
-	struct run x = {.admin = !(flags & SHMRING_READER)};
+	struct run x = {.admin = !(flags & SHMRING_READER),
+			.img = data + FUZZ_CONTROL,
+			.img_len = size - FUZZ_CONTROL};
 	int rc = shmring_open_id(shmid, flags, &opt, &x.r);
 	if (rc < 0) {
 		expect(open_rc(rc), "shmring_open_id", rc);

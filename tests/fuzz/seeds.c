@@ -1,6 +1,6 @@
 /*
  * seeds.c - the fuzzer's seed corpus: real ring images, made by the
- * library itself (public API only), each written with a few control
+ * library itself (through its public API), each written with a few control
  * prefixes (control.h) into the directory named on the command line.
  *
  *   empty      a ring nobody wrote to
@@ -13,6 +13,7 @@
  * Every ring is IPC_PRIVATE and destroyed before the next one is made.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <sys/shm.h>
 
 #include "control.h"
+#include "layout.h"
 #include "shmring.h"
 
 static const char *dir;
@@ -63,21 +65,41 @@ static void recv_n(struct shmring *r, unsigned n)
 	}
 }
 
-/* Control prefixes: a shared reader, an exclusive one, a shared one that
- * peeks in bursts and releases part, an admin handle. */
+/* Control prefixes: shared and exclusive readers, peeking in bursts and
+ * releasing part, an admin handle; with the other side's moves between. */
+#define OPS8(a, b, c, d, e, f, g, h) a, b, c, d, e, f, g, h
 static const unsigned char controls[][FUZZ_CONTROL - 1] = {
     {0, 0,
-     FUZZ_OP(OP_RECV, 0), FUZZ_OP(OP_RECV_BURST, 4), FUZZ_OP(OP_PEEK, 0),
-     FUZZ_OP(OP_RELEASE, 0), FUZZ_OP(OP_STATS, 0)},
+     OPS8(FUZZ_OP(OP_RECV, 0), FUZZ_OP(OP_RECV_BURST, 4), FUZZ_OP(OP_PEEK, 0),
+	  FUZZ_OP(OP_SCRIBBLE, 0), FUZZ_OP(OP_RELEASE, 0), FUZZ_OP(OP_TAIL, 2),
+	  FUZZ_OP(OP_RECV, 0), FUZZ_OP(OP_STATS, 0))},
     {0, HANDLE_EXCLUSIVE,
-     FUZZ_OP(OP_PEEK_BURST, 7), FUZZ_OP(OP_RELEASE_BURST, 2), FUZZ_OP(OP_RECV, 0),
-     FUZZ_OP(OP_LIST, 0), FUZZ_OP(OP_STATS, 0)},
+     OPS8(FUZZ_OP(OP_PEEK_BURST, 7), FUZZ_OP(OP_RELEASE_BURST, 2), FUZZ_OP(OP_RECV, 0),
+	  FUZZ_OP(OP_LIST, 0), FUZZ_OP(OP_STATS, 0), FUZZ_OP(OP_HEAD, 2), FUZZ_OP(OP_RECV, 0),
+	  FUZZ_OP(OP_PEEK, 0))},
     {0, 0,
-     FUZZ_OP(OP_PEEK_BURST, 15), FUZZ_OP(OP_RELEASE_BURST, 1), FUZZ_OP(OP_PEEK, 0),
-     FUZZ_OP(OP_RECV, 3), FUZZ_OP(OP_RELEASE, 0)},
+     OPS8(FUZZ_OP(OP_PEEK_BURST, 15), FUZZ_OP(OP_SCRIBBLE, 1), FUZZ_OP(OP_RELEASE_BURST, 1),
+	  FUZZ_OP(OP_PEEK, 0), FUZZ_OP(OP_RECV, 3), FUZZ_OP(OP_RELEASE, 0), FUZZ_OP(OP_TAIL, 1),
+	  FUZZ_OP(OP_PEEK_BURST, 3))},
     {0, HANDLE_ADMIN | HANDLE_LIST_FIRST,
-     FUZZ_OP(OP_STATS, 0), FUZZ_OP(OP_LIST, 0), FUZZ_OP(OP_RECV, 0),
-     FUZZ_OP(OP_PEEK, 0), FUZZ_OP(OP_STATS, 0)},
+     OPS8(FUZZ_OP(OP_STATS, 0), FUZZ_OP(OP_LIST, 0), FUZZ_OP(OP_RECV, 0), FUZZ_OP(OP_PEEK, 0),
+	  FUZZ_OP(OP_STATS, 0), FUZZ_OP(OP_HEAD, 1), FUZZ_OP(OP_STATS, 0), FUZZ_OP(OP_TAIL, 0))},
+    {0, HANDLE_EXCLUSIVE | HANDLE_WRITER,
+     OPS8(FUZZ_OP(OP_RECV, 0), FUZZ_OP(OP_RECV, 0), FUZZ_OP(OP_SCRIBBLE, 2), FUZZ_OP(OP_RECV, 0),
+	  FUZZ_OP(OP_PEEK_BURST, 15), FUZZ_OP(OP_SCRIBBLE, 3), FUZZ_OP(OP_RELEASE_BURST, 4),
+	  FUZZ_OP(OP_STATS, 0))},
+};
+
+/* Record headers for OP_SCRIBBLE, in the header page's unused tail: each
+ * one a way to damage a record (layout.h, RECORDS). */
+static const struct {
+	uint32_t len, tag;
+} scribbles[] = {
+    {0, TAG_MSG},          /* MSG of length 0 */
+    {UINT32_MAX, TAG_MSG}, /* MSG longer than anything */
+    {8, 0},                /* unknown tag */
+    {16, TAG_PAD},         /* PAD that does not reach the end */
+    {8, TAG_MSG},          /* a good MSG header */
 };
 
 /* Write the ring's segment, behind each control prefix, then destroy it. */
@@ -89,9 +111,13 @@ static void dump(struct shmring *r, const char *name)
 		fail("stats", rc);
 	if (st.segment_size % FUZZ_PAGE || st.segment_size > FUZZ_MAX_PAGES * FUZZ_PAGE)
 		fail("segment size", -EINVAL);
-	const unsigned char *img = shmat(st.shmid, NULL, SHM_RDONLY);
-	if (img == (void *)-1)
+	const unsigned char *seg = shmat(st.shmid, NULL, SHM_RDONLY);
+	if (seg == (void *)-1)
 		fail("shmat", -errno);
+	static unsigned char img[FUZZ_MAX_PAGES * FUZZ_PAGE];
+	memcpy(img, seg, st.segment_size);
+	shmdt(seg);
+	memcpy(img + FUZZ_SCRIBBLE_AT, scribbles, sizeof(scribbles));
 	unsigned char pages = (unsigned char)(st.segment_size / FUZZ_PAGE - 1);
 	for (size_t i = 0; i < sizeof(controls) / sizeof(controls[0]); i++) {
 		char path[4096];
@@ -105,7 +131,6 @@ static void dump(struct shmring *r, const char *name)
 		}
 		written++;
 	}
-	shmdt(img);
 	rc = shmring_destroy(r);
 	if (rc < 0)
 		fail("destroy", rc);
