@@ -11,8 +11,10 @@ declared=$(sed -n 's/^SHMRING_API [^(]*[ *]\(shmring_[a-z_]*\)(.*/\1/p' \
 
 archive=lib/.libs/libshmring.a
 if [ -f "$archive" ]; then
-	# Every defined global: text, data, bss, read-only data, weak.
-	globals=$(nm -g --defined-only "$archive" | awk 'NF == 3 { print $3 }' | sort -u)
+	# Every defined global: text, data, bss, read-only data, weak; not the
+	# markers AddressSanitizer adds for each global variable.
+	globals=$(nm -g --defined-only "$archive" | awk 'NF == 3 { print $3 }' |
+		grep -v '^__odr_asan[._]' | sort -u)
 	foreign=$(printf '%s\n' "$globals" | grep -v '^shmring__[a-z]' | grep -v '^shmring_[a-z]' || true)
 	[ -z "$foreign" ] || { echo "libshmring.a defines names outside shmring_/shmring__:"; echo "$foreign"; status=1; }
 	public=$(printf '%s\n' "$globals" | grep '^shmring_[a-z]' || true)
