@@ -4,7 +4,7 @@
  *
  *   sleeper                          waker
  *   store flag = 1                   store index       (shmring__ring_publish)
- *   membarrier (shmring__fence_heavy)         compiler barrier
+ *   membarrier (shmring__fence_heavy) compiler barrier
  *   load index                       load flag
  *   if unchanged: P(wake)            if set: exchange(flag, 0) == 1 ? V(wake)
  *
