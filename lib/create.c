@@ -27,24 +27,22 @@
 
 #include "crash.h"
 #include "handle.h"
-#include "lifecycle.h"
+#include "anchor.h"
+#include "classify.h"
+#include "create.h"
+#include "open.h"
+#include "page.h"
+#include "remove.h"
 #include "ring.h"
 #include "sem.h"
 #include "wait.h"
 
 #define KNOWN_FLAGS (SHMRING_READER | SHMRING_WRITER | SHMRING_EXCLUSIVE | SHMRING_RECLAIM)
 
-
-union semun {
-	int val;
-	struct semid_ds *buf;
-	unsigned short *array;
-};
-
 static int check_options(const struct shmring_options *opt, uint64_t *capacity,
 			 uint64_t *max_msg, unsigned int *mode)
 {
-	uint64_t page = shmring__lifecycle_page_size();
+	uint64_t page = shmring__page_size();
 	uint64_t want = opt && opt->capacity ? opt->capacity : SHMRING_DEFAULT_CAPACITY;
 	if (want > UINT64_MAX / 2)
 		return -EINVAL;
@@ -70,11 +68,11 @@ static int set_semaphores(int semid)
 	return semctl(semid, 0, SETALL, arg) < 0 ? -errno : 0;
 }
 
-int shmring__lifecycle_create_unready(int32_t key, const struct shmring_options *opt,
+int shmring__create_unready(int32_t key, const struct shmring_options *opt,
 			     const struct anchor_id *anchor, const char *anchor_path,
 			     int with_semaphores)
 {
-	uint64_t capacity, max_msg, page = shmring__lifecycle_page_size();
+	uint64_t capacity, max_msg, page = shmring__page_size();
 	unsigned int mode;
 	int rc = check_options(opt, &capacity, &max_msg, &mode);
 	if (rc < 0)
@@ -138,7 +136,7 @@ fail:
 	return rc;
 }
 
-int shmring__lifecycle_mark_ready(int shmid)
+int shmring__create_mark_ready(int shmid)
 {
 	struct layout_header *hdr = shmat(shmid, NULL, 0);
 	if (hdr == (void *)-1)
@@ -155,13 +153,13 @@ int shmring__lifecycle_mark_ready(int shmid)
 static int reclaim(int32_t key)
 {
 	int attached, shmid, semid;
-	if (shmring__lifecycle_classify_objects(key, &attached, &shmid, &semid) != RING_STALE)
+	if (shmring__classify_objects(key, &attached, &shmid, &semid) != RING_STALE)
 		return -EEXIST;
 	if (attached)
 		return -EBUSY;
 	/* Exactly the objects found stale, not what the key names now: a
 	 * racer that reclaimed first may already be making its new ring. */
-	shmring__lifecycle_remove_objects(shmid, semid);
+	shmring__remove_objects(shmid, semid);
 	return 0;
 }
 
@@ -172,8 +170,8 @@ static bool key_is_ours(int32_t key, const struct anchor_id *anchor)
 	struct layout_identity id;
 	struct shmid_ds ds;
 	int shmid = shmget(key, 0, 0);
-	return shmid >= 0 && shmring__lifecycle_peek_identity(shmid, &id, &ds) == 0 &&
-	       shmring__lifecycle_anchor_matches(&id, anchor);
+	return shmid >= 0 && shmring__peek_identity(shmid, &id, &ds) == 0 &&
+	       shmring__anchor_matches(&id, anchor);
 }
 
 static int create_ring(int32_t key, unsigned int flags, const struct shmring_options *opt,
@@ -182,10 +180,10 @@ static int create_ring(int32_t key, unsigned int flags, const struct shmring_opt
 	if (!ringp || (flags & ~KNOWN_FLAGS))
 		return -EINVAL;
 	for (int attempt = 0;; attempt++) {
-		int shmid = shmring__lifecycle_create_unready(key, opt, anchor, path, 1);
+		int shmid = shmring__create_unready(key, opt, anchor, path, 1);
 		if (shmid == -EEXIST || shmid == -ESTALE) {
 			int attached;
-			enum ring_state state = shmring__lifecycle_classify(key, &attached);
+			enum ring_state state = shmring__classify(key, &attached);
 			if (state == RING_LIVE && anchor && !key_is_ours(key, anchor))
 				return -ENOTUNIQ;
 			if (state != RING_STALE)
@@ -199,17 +197,17 @@ static int create_ring(int32_t key, unsigned int flags, const struct shmring_opt
 		}
 		if (shmid < 0)
 			return shmid;
-		int rc = shmring__lifecycle_mark_ready(shmid);
+		int rc = shmring__create_mark_ready(shmid);
 		if (rc == 0) {
 			struct shmring_options o = opt ? *opt : (struct shmring_options){0};
 			o.ready_timeout_ms = -1;
-			rc = shmring__lifecycle_open_shmid(shmid, flags & ~SHMRING_RECLAIM, &o, anchor, ringp);
+			rc = shmring__open_shmid(shmid, flags & ~SHMRING_RECLAIM, &o, anchor, ringp);
 		}
 		if (rc < 0) {
 			struct layout_identity id;
 			struct shmid_ds ds;
-			int semid = shmring__lifecycle_peek_identity(shmid, &id, &ds) == 0 ? id.semid : -1;
-			shmring__lifecycle_remove_objects(shmid, semid);
+			int semid = shmring__peek_identity(shmid, &id, &ds) == 0 ? id.semid : -1;
+			shmring__remove_objects(shmid, semid);
 		}
 		return rc;
 	}
@@ -228,17 +226,17 @@ int shmring_create(const char *path, unsigned int flags, const struct shmring_op
 	if (rc < 0)
 		return rc;
 	bool made;
-	int fd = shmring__lifecycle_anchor_claim(path, &made, &anchor_id);
+	int fd = shmring__anchor_claim(path, &made, &anchor_id);
 	if (fd < 0)
 		return fd;
-	int32_t key = shmring__lifecycle_anchor_key(&anchor_id);
+	int32_t key = shmring__anchor_key(&anchor_id);
 	rc = create_ring(key, flags, opt, path, &anchor_id, ringp);
 	/* A failure changes nothing: the file goes if this call made it, but
 	 * not if another creator made a ring on it before we failed (one may
 	 * have opened the file between our O_EXCL and our lock; creators take
 	 * turns under the lock, so none is at work now). */
 	if (rc < 0 && made && !key_is_ours(key, &anchor_id))
-		shmring__lifecycle_anchor_unmake(path, &anchor_id);
+		shmring__anchor_unmake(path, &anchor_id);
 	close(fd);
 	return rc;
 }

@@ -8,17 +8,9 @@
 
 #include "fork.h"
 #include "layout.h"
+#include "shm.h"
 #include "shmring.h"
 #include "spin.h"
-
-/* Atomic access to shared fields. Every use says which order and why. */
-#define shm_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define shm_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define shm_load_seq(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define shm_store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define shm_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define shm_store_seq(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
-#define shm_exchange(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 
 /* An exclusive writer asks the kernel whether readers remain at least this
  * often (in messages); shared writers ask on every lock. */

@@ -7,7 +7,7 @@
 #include <sys/shm.h>
 
 #include "handle.h"
-#include "lifecycle.h"
+#include "open.h"
 
 int shmring_list(shmring_list_fn fn, void *arg)
 {
@@ -24,7 +24,7 @@ int shmring_list(shmring_list_fn fn, void *arg)
 			continue;
 		struct shmring *r;
 		struct shmring_options opt = {.ready_timeout_ms = -1};
-		if (shmring__lifecycle_open_shmid(shmid, LIFECYCLE_READONLY, &opt, NULL, &r) < 0)
+		if (shmring__open_shmid(shmid, OPEN_READONLY, &opt, NULL, &r) < 0)
 			continue;
 		struct shmring_stats st;
 		int rc = shmring_stats(r, &st);

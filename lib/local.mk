@@ -9,8 +9,16 @@ lib_libshmring_core_la_SOURCES = \
 	lib/fork.c lib/fork.h \
 	lib/handle.h \
 	lib/layout.h \
-	lib/close.c lib/create.c lib/identity.c lib/lifecycle.h lib/open.c \
+	lib/anchor.c lib/anchor.h \
+	lib/classify.c lib/classify.h \
+	lib/close.c \
+	lib/create.c lib/create.h \
+	lib/creator.c lib/creator.h \
 	lib/list.c \
+	lib/open.c lib/open.h \
+	lib/page.h \
+	lib/remove.c lib/remove.h \
+	lib/shm.h \
 	lib/recv.c \
 	lib/ring.c lib/ring.h \
 	lib/sem.c lib/sem.h \

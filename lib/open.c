@@ -17,17 +17,14 @@
 #include "copy.h"
 #include "fence.h"
 #include "handle.h"
-#include "lifecycle.h"
+#include "anchor.h"
+#include "classify.h"
+#include "creator.h"
+#include "open.h"
 #include "ring.h"
 #include "sem.h"
 #include "side.h"
 #include "wait.h"
-
-union semun {
-	int val;
-	struct semid_ds *buf;
-	unsigned short *array;
-};
 
 /* Wait, bounded, for the creator's ready mark. */
 static int wait_ready(struct layout_header *hdr, const struct shmid_ds *ds,
@@ -54,9 +51,9 @@ static int wait_ready(struct layout_header *hdr, const struct shmid_ds *ds,
 			return -EUCLEAN;
 		if (shmring__deadline_expired(&dl)) {
 			if (magic == 0)
-				return shmring__lifecycle_unmade_segment(hdr, ds) ? -ESTALE
+				return shmring__creator_unmade_segment(hdr, ds) ? -ESTALE
 										  : -EMEDIUMTYPE;
-			return shmring__lifecycle_creator_alive(ds->shm_cpid, ds->shm_ctime) ? -ETIMEDOUT
+			return shmring__creator_alive(ds->shm_cpid, ds->shm_ctime) ? -ETIMEDOUT
 											     : -ESTALE;
 		}
 		shmring__deadline_nap(&dl, nap);
@@ -139,13 +136,13 @@ static int join_readers(struct shmring *r, const struct deadline *lock_dl)
 	return shmring__reader_adopt(r);
 }
 
-int shmring__lifecycle_open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,
+int shmring__open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,
 		      const struct anchor_id *anchor, struct shmring **ringp)
 {
 	struct shmid_ds ds;
 	const unsigned roles = SHMRING_READER | SHMRING_WRITER;
-	if (!ringp || (flags & ~(roles | SHMRING_EXCLUSIVE | LIFECYCLE_READONLY)) ||
-	    ((flags & LIFECYCLE_READONLY) && (flags & roles)))
+	if (!ringp || (flags & ~(roles | SHMRING_EXCLUSIVE | OPEN_READONLY)) ||
+	    ((flags & OPEN_READONLY) && (flags & roles)))
 		return -EINVAL;
 	*ringp = NULL;
 	if (shmctl(shmid, IPC_STAT, &ds) < 0)
@@ -167,12 +164,12 @@ int shmring__lifecycle_open_shmid(int shmid, unsigned int flags, const struct sh
 	r->segment_size = ds.shm_segsz;
 	r->key = ds.shm_perm.__key;
 	/* An admin handle maps read-write when it may (destroy marks the
-	 * header), read-only otherwise; LIFECYCLE_READONLY never writes. */
+	 * header), read-only otherwise; OPEN_READONLY never writes. */
 	void *p = (void *)-1;
-	if (!(flags & LIFECYCLE_READONLY))
+	if (!(flags & OPEN_READONLY))
 		p = shmat(shmid, NULL, 0);
 	r->writable = p != (void *)-1;
-	if (!r->writable && !(flags & roles) && (errno == EACCES || (flags & LIFECYCLE_READONLY)))
+	if (!r->writable && !(flags & roles) && (errno == EACCES || (flags & OPEN_READONLY)))
 		p = shmat(shmid, NULL, SHM_RDONLY);
 	if (p == (void *)-1) {
 		int err = errno;
@@ -189,7 +186,7 @@ int shmring__lifecycle_open_shmid(int shmid, unsigned int flags, const struct sh
 	rc = validate_identity(&id, &ds);
 	if (rc < 0)
 		goto fail;
-	if (anchor && !shmring__lifecycle_anchor_matches(&id, anchor)) {
+	if (anchor && !shmring__anchor_matches(&id, anchor)) {
 		rc = -ENOTUNIQ;
 		goto fail;
 	}
@@ -258,7 +255,7 @@ fail:
 	return rc;
 }
 
-int shmring__lifecycle_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
+int shmring__open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
 		    const struct anchor_id *anchor, struct shmring **ringp)
 {
 	if (!ringp)
@@ -268,7 +265,7 @@ int shmring__lifecycle_open_key(int32_t key, unsigned int flags, const struct sh
 		if (errno != ENOENT)
 			return -errno;
 		int semid = semget(key, 0, 0);
-		if (semid < 0 || !shmring__lifecycle_semaphores_are_ours(semid))
+		if (semid < 0 || !shmring__set_is_ours(semid))
 			return -ENOENT;
 		/* Our set but no segment: left over, unless a creator made
 		 * both since we missed the segment (it makes that first). */
@@ -276,7 +273,7 @@ int shmring__lifecycle_open_key(int32_t key, unsigned int flags, const struct sh
 		if (shmid < 0)
 			return errno == ENOENT ? -ESTALE : -errno;
 	}
-	return shmring__lifecycle_open_shmid(shmid, flags, opt, anchor, ringp);
+	return shmring__open_shmid(shmid, flags, opt, anchor, ringp);
 }
 
 #define OPEN_FLAGS (SHMRING_READER | SHMRING_WRITER | SHMRING_EXCLUSIVE)
@@ -287,10 +284,10 @@ int shmring_open(const char *path, unsigned int flags, const struct shmring_opti
 	if (flags & ~OPEN_FLAGS)
 		return -EINVAL;
 	struct anchor_id anchor_id;
-	int rc = shmring__lifecycle_anchor_stat(path, &anchor_id);
+	int rc = shmring__anchor_stat(path, &anchor_id);
 	if (rc < 0)
 		return rc;
-	return shmring__lifecycle_open_key(shmring__lifecycle_anchor_key(&anchor_id), flags, opt, &anchor_id, ringp);
+	return shmring__open_key(shmring__anchor_key(&anchor_id), flags, opt, &anchor_id, ringp);
 }
 
 int shmring_open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
@@ -298,7 +295,7 @@ int shmring_open_key(int32_t key, unsigned int flags, const struct shmring_optio
 {
 	if (key == IPC_PRIVATE || (flags & ~OPEN_FLAGS))
 		return -EINVAL;
-	return shmring__lifecycle_open_key(key, flags, opt, NULL, ringp);
+	return shmring__open_key(key, flags, opt, NULL, ringp);
 }
 
 int shmring_open_id(int32_t shmid, unsigned int flags, const struct shmring_options *opt,
@@ -306,5 +303,5 @@ int shmring_open_id(int32_t shmid, unsigned int flags, const struct shmring_opti
 {
 	if (shmid < 0 || (flags & ~OPEN_FLAGS))
 		return -EINVAL;
-	return shmring__lifecycle_open_shmid(shmid, flags, opt, NULL, ringp);
+	return shmring__open_shmid(shmid, flags, opt, NULL, ringp);
 }

@@ -5,7 +5,7 @@
 
 #include <errno.h>
 
-int shmring__sem_error(int err)
+int shmring__ipc_error(int err)
 {
 	/* A set removed under us shows as EIDRM to a sleeper and as EINVAL
 	 * to the next caller: one event, one code. */
@@ -42,7 +42,7 @@ int shmring__sem_run(int semid, struct sembuf *ops, unsigned n, const struct dea
 				return -ETIMEDOUT;
 			return -EAGAIN;
 		}
-		return shmring__sem_error(errno);
+		return shmring__ipc_error(errno);
 	}
 }
 
@@ -102,7 +102,7 @@ void shmring__sem_drain(int semid, unsigned short idx)
 int shmring__sem_value(int semid, unsigned short idx)
 {
 	int v = semctl(semid, idx, GETVAL);
-	return v < 0 ? shmring__sem_error(errno) : v;
+	return v < 0 ? shmring__ipc_error(errno) : v;
 }
 
 /*

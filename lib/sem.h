@@ -8,6 +8,13 @@
 
 #include "clock.h"
 
+/* semctl(2)'s fourth argument, which the caller must define. */
+union semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
+
 /*
  * Run @n operations atomically, waiting as @dl allows. Returns 0, -ETIMEDOUT
  * (or -EAGAIN for a NOWAIT deadline) when the wait ran out, -EAGAIN when an
@@ -50,7 +57,8 @@ int shmring__sem_value(int semid, unsigned short idx);
 int shmring__sem_join_role(int semid, unsigned short count_idx, unsigned short wake_idx);
 int shmring__sem_leave_role(int semid, unsigned short count_idx, unsigned short wake_idx);
 
-/* Map an errno from a semaphore call to ours: EINVAL/EIDRM -> -EIDRM. */
-int shmring__sem_error(int err);
+/* Map an errno from a System V IPC call (semaphores or segments) to ours:
+ * EINVAL and EIDRM, an object removed under us, both -> -EIDRM. */
+int shmring__ipc_error(int err);
 
 #endif

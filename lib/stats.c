@@ -28,7 +28,7 @@ int shmring_stats(struct shmring *r, struct shmring_stats *st)
 	if (!r || !st)
 		return -EINVAL;
 	if (shmctl(r->shmid, IPC_STAT, &ds) < 0)
-		return shmring__sem_error(errno);
+		return shmring__ipc_error(errno);
 	memset(st, 0, sizeof(*st));
 
 	uint64_t head = shm_load_acquire(&r->hdr->cons.index);

@@ -20,7 +20,7 @@
 
 #include "crash.h"
 #include "handle.h"
-#include "lifecycle.h"
+#include "creator.h"
 #include "support.h"
 
 TestSuite(crash, .init = tr_setup, .fini = tr_teardown, .timeout = 60);
@@ -625,7 +625,7 @@ Test(crash, a_creator_killed_at_any_step_leaves_remains_that_remove_takes)
 Test(crash, a_pid_reused_by_a_later_process_is_not_the_creator)
 {
 	time_t now = time(NULL);
-	cr_assert(shmring__lifecycle_creator_alive(getpid(), now), "we made it just now");
-	cr_assert_not(shmring__lifecycle_creator_alive(getpid(), now - 3600),
+	cr_assert(shmring__creator_alive(getpid(), now), "we made it just now");
+	cr_assert_not(shmring__creator_alive(getpid(), now - 3600),
 		      "an object made an hour before this process started is not its own");
 }

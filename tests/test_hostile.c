@@ -19,7 +19,6 @@
 
 #include "handle.h"
 #include "layout.h"
-#include "lifecycle.h"
 #include "support.h"
 
 TestSuite(hostile, .init = tr_setup, .fini = tr_teardown, .timeout = 60);

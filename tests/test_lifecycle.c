@@ -22,7 +22,9 @@
 #include <unistd.h>
 
 #include "layout.h"
-#include "lifecycle.h"
+#include "anchor.h"
+#include "classify.h"
+#include "create.h"
 #include "support.h"
 
 TestSuite(lifecycle, .init = tr_setup, .fini = tr_teardown, .timeout = 60);
@@ -71,8 +73,8 @@ static const char *free_anchor(int32_t *key, struct anchor_id *anchor)
 		int fd = open(p, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 		cr_assert_geq(fd, 0, "open %s: %s", p, strerror(errno));
 		close(fd);
-		cr_assert_eq(shmring__lifecycle_anchor_stat(p, anchor), 0);
-		*key = shmring__lifecycle_anchor_key(anchor);
+		cr_assert_eq(shmring__anchor_stat(p, anchor), 0);
+		*key = shmring__anchor_key(anchor);
 		if (key_unused(*key))
 			return p;
 	}
@@ -154,7 +156,7 @@ struct unready_args {
 static int create_unready_and_die(void *arg)
 {
 	struct unready_args *a = arg;
-	int shmid = shmring__lifecycle_create_unready(a->key, NULL, &a->anchor, a->path, a->with_semaphores);
+	int shmid = shmring__create_unready(a->key, NULL, &a->anchor, a->path, a->with_semaphores);
 	CHILD_CHECK(shmid >= 0);
 	return 0;
 }
@@ -695,7 +697,7 @@ Test(lifecycle, unready_ring_of_a_live_creator_times_out_on_open_and_is_kept)
 	int32_t key;
 	struct anchor_id aid;
 	const char *path = free_anchor(&key, &aid);
-	int shmid = shmring__lifecycle_create_unready(key, NULL, &aid, path, 1);
+	int shmid = shmring__create_unready(key, NULL, &aid, path, 1);
 	cr_assert_geq(shmid, 0, "create_unready: %s", shmring_strerror(shmid));
 	int semid = semget(key, 0, 0);
 	tr_track(shmid, semid);
@@ -715,7 +717,7 @@ Test(lifecycle, unready_ring_of_a_live_creator_times_out_on_open_and_is_kept)
 
 	/* Its creator is alive: it is not stale, nothing may take it away. */
 	int attached;
-	cr_assert_eq(shmring__lifecycle_classify(key, &attached), RING_CREATING);
+	cr_assert_eq(shmring__classify(key, &attached), RING_CREATING);
 	struct shmring *r = NULL;
 	cr_assert_eq(shmring_create(path, 0, NULL, &r), -EEXIST);
 	cr_assert_eq(shmring_create(path, SHMRING_RECLAIM, NULL, &r), -EEXIST);
@@ -724,7 +726,7 @@ Test(lifecycle, unready_ring_of_a_live_creator_times_out_on_open_and_is_kept)
 	cr_assert_eq(sem_stat_errno(semid), 0, "semaphores kept");
 
 	/* And once marked ready it opens. */
-	cr_assert_eq(shmring__lifecycle_mark_ready(shmid), 0);
+	cr_assert_eq(shmring__create_mark_ready(shmid), 0);
 	assert_ring_works(path);
 }
 
@@ -735,7 +737,7 @@ static void check_dead_creator(int with_semaphores)
 	const char *path = make_dead_creator_ring(with_semaphores, &key, &shmid, &semid);
 
 	int attached;
-	cr_assert_eq(shmring__lifecycle_classify(key, &attached), RING_STALE);
+	cr_assert_eq(shmring__classify(key, &attached), RING_STALE);
 	cr_assert_eq(attached, 0);
 	cr_assert_eq(open_rc(path, SHMRING_READER, &quick), -ESTALE);
 	cr_assert_eq(open_rc(path, 0, &quick), -ESTALE);
@@ -971,7 +973,7 @@ Test(lifecycle, many_openers_wait_for_a_slow_creator_and_all_exchange)
 	struct anchor_id aid;
 	const char *path = free_anchor(&key, &aid);
 	struct shmring_options copt = {.capacity = 8192, .max_msg = 256};
-	int shmid = shmring__lifecycle_create_unready(key, &copt, &aid, path, 1);
+	int shmid = shmring__create_unready(key, &copt, &aid, path, 1);
 	cr_assert_geq(shmid, 0, "create_unready: %s", shmring_strerror(shmid));
 	tr_track(shmid, semget(key, 0, 0));
 
@@ -985,7 +987,7 @@ Test(lifecycle, many_openers_wait_for_a_slow_creator_and_all_exchange)
 	usleep(200 * 1000);
 	for (int i = 0; i < OPENERS; i++)
 		cr_assert(still_running(pid[i]), "opener %d gave up before the ring was ready", i);
-	cr_assert_eq(shmring__lifecycle_mark_ready(shmid), 0);
+	cr_assert_eq(shmring__create_mark_ready(shmid), 0);
 
 	bool got[OPENERS] = {false};
 	for (int i = 0; i < OPENERS; i++) {
@@ -1458,7 +1460,7 @@ Test(lifecycle, list_finds_rings_by_shmid_even_with_the_anchor_gone_and_skips_ot
 	int foreign = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
 	cr_assert_geq(foreign, 0);
 	tr_track(foreign, -1);
-	int unready = shmring__lifecycle_create_unready(key, NULL, &aid, pf, 1);
+	int unready = shmring__create_unready(key, NULL, &aid, pf, 1);
 	cr_assert_geq(unready, 0);
 	tr_track(unready, semget(key, 0, 0));
 

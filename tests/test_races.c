@@ -19,7 +19,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "lifecycle.h"
 #include "support.h"
 
 TestSuite(races, .init = tr_setup, .fini = tr_teardown, .timeout = 60);

@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 #include "layout.h"
-#include "lifecycle.h"
+#include "create.h"
+#include "classify.h"
 #include "support.h"
 
 TestSuite(transfer, .init = tr_setup, .fini = tr_teardown, .timeout = 60);
@@ -193,11 +194,11 @@ Test(transfer, timed_waits_interrupted_by_signals_end_on_time_with_etimedout)
 	shmring_close(r2);
 
 	/* A ring whose creator is alive (this process) but not done. */
-	int shmid = shmring__lifecycle_create_unready(IPC_PRIVATE, NULL, NULL, NULL, 1);
+	int shmid = shmring__create_unready(IPC_PRIVATE, NULL, NULL, NULL, 1);
 	cr_assert_geq(shmid, 0, "create_unready: %s", shmring_strerror(shmid));
 	struct layout_identity id;
 	struct shmid_ds ds;
-	cr_assert_eq(shmring__lifecycle_peek_identity(shmid, &id, &ds), 0);
+	cr_assert_eq(shmring__peek_identity(shmid, &id, &ds), 0);
 	tr_track(shmid, id.semid);
 	struct shmring_options opt = {.ready_timeout_ms = 300};
 	struct shmring *unready = NULL;
