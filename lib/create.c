@@ -25,11 +25,11 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
-#include "crash.h"
-#include "handle.h"
 #include "anchor.h"
 #include "classify.h"
+#include "crash.h"
 #include "create.h"
+#include "handle.h"
 #include "open.h"
 #include "page.h"
 #include "remove.h"
@@ -69,8 +69,8 @@ static int set_semaphores(int semid)
 }
 
 int shmring__create_unready(int32_t key, const struct shmring_options *opt,
-			     const struct anchor_id *anchor, const char *anchor_path,
-			     int with_semaphores)
+			    const struct anchor_id *anchor, const char *anchor_path,
+			    int with_semaphores)
 {
 	uint64_t capacity, max_msg, page = shmring__page_size();
 	unsigned int mode;

@@ -137,7 +137,7 @@ static int join_readers(struct shmring *r, const struct deadline *lock_dl)
 }
 
 int shmring__open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,
-		      const struct anchor_id *anchor, struct shmring **ringp)
+			const struct anchor_id *anchor, struct shmring **ringp)
 {
 	struct shmid_ds ds;
 	const unsigned roles = SHMRING_READER | SHMRING_WRITER;
@@ -256,7 +256,7 @@ fail:
 }
 
 int shmring__open_key(int32_t key, unsigned int flags, const struct shmring_options *opt,
-		    const struct anchor_id *anchor, struct shmring **ringp)
+		      const struct anchor_id *anchor, struct shmring **ringp)
 {
 	if (!ringp)
 		return -EINVAL;
