@@ -169,53 +169,39 @@ static inline __attribute__((always_inline)) void copy_under16(unsigned char *d,
 #define AVX_ARGS __m256i, 32, _mm256_loadu_si256, _mm256_storeu_si256
 #define AVX512_ARGS __m512i, 64, _mm512_loadu_si512, _mm512_storeu_si512
 
+/*
+ * The ladder of every variant, whose widest vector is W: under 16 bytes
+ * scalar moves; then, for each vector width w up to W (@STEPS, narrowest
+ * first), up to 2w bytes as two w-byte moves; up to 4W as four W-byte
+ * moves; longer, the loop. The body of a function (dst, src, n).
+ */
+#define COPY_LADDER(STEPS, WIDEST, STORE)                                                         \
+	unsigned char *d = dst;                                                                    \
+	const unsigned char *s = src;                                                              \
+	if (n < 16)                                                                                \
+		copy_under16(d, s, n);                                                             \
+	STEPS else if (n <= 4 * COPY_WIDTH(WIDEST)) COPY_4(WIDEST);                                \
+	else COPY_LONG(WIDEST, STORE)
+#define COPY_STEP(...) COPY_STEP_(__VA_ARGS__)
+#define COPY_STEP_(V, W, LOADU, STOREU) else if (n <= 2 * W) COPY_2_(V, W, LOADU, STOREU);
+#define COPY_WIDTH(...) COPY_WIDTH_(__VA_ARGS__)
+#define COPY_WIDTH_(V, W, LOADU, STOREU) W
+
 /* SSE2 is part of x86-64 itself: always available. */
 static void copy_sse2(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-	if (n < 16)
-		copy_under16(d, s, n);
-	else if (n <= 32)
-		COPY_2(SSE_ARGS);
-	else if (n <= 64)
-		COPY_4(SSE_ARGS);
-	else
-		COPY_LONG(SSE_ARGS, _mm_store_si128);
+	COPY_LADDER(COPY_STEP(SSE_ARGS), SSE_ARGS, _mm_store_si128);
 }
 
 __attribute__((target("avx2"))) static void copy_avx2(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-	if (n < 16)
-		copy_under16(d, s, n);
-	else if (n <= 32)
-		COPY_2(SSE_ARGS);
-	else if (n <= 64)
-		COPY_2(AVX_ARGS);
-	else if (n <= 128)
-		COPY_4(AVX_ARGS);
-	else
-		COPY_LONG(AVX_ARGS, _mm256_store_si256);
+	COPY_LADDER(COPY_STEP(SSE_ARGS) COPY_STEP(AVX_ARGS), AVX_ARGS, _mm256_store_si256);
 }
 
 __attribute__((target("avx512f"))) static void copy_avx512(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-	if (n < 16)
-		copy_under16(d, s, n);
-	else if (n <= 32)
-		COPY_2(SSE_ARGS);
-	else if (n <= 64)
-		COPY_2(AVX_ARGS);
-	else if (n <= 128)
-		COPY_2(AVX512_ARGS);
-	else if (n <= 256)
-		COPY_4(AVX512_ARGS);
-	else
-		COPY_LONG(AVX512_ARGS, _mm512_store_si512);
+	COPY_LADDER(COPY_STEP(SSE_ARGS) COPY_STEP(AVX_ARGS) COPY_STEP(AVX512_ARGS), AVX512_ARGS,
+		    _mm512_store_si512);
 }
 
 static shmring__copy_fn *const variants[SHMRING__COPY_NVARIANTS] = {

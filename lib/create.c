@@ -61,8 +61,8 @@ static int check_options(const struct shmring_options *opt, uint64_t *capacity,
 static int set_semaphores(int semid)
 {
 	unsigned short init[SEM_COUNT] = {0};
-	init[SEM_PLOCK] = 1;
-	init[SEM_CLOCK] = 1;
+	init[SEM_WRITERS_LOCK] = 1;
+	init[SEM_READERS_LOCK] = 1;
 	init[SEM_TAG] = SEM_TAG_VALUE;
 	union semun arg = {.array = init};
 	return semctl(semid, 0, SETALL, arg) < 0 ? -errno : 0;

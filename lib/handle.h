@@ -16,6 +16,45 @@
  * often (in messages); shared writers ask on every lock. */
 #define READER_CHECK_INTERVAL 1024u
 
+/*
+ * One side of the ring as a handle sees it: the writers (who produce) or
+ * the readers (who consume). Both sides are the same code, run with a
+ * different descriptor (side.c); only what a message is differs (send.c,
+ * recv.c).
+ */
+struct side {
+	/* What the side is: set when the handle opens (shmring__side_init). */
+	unsigned int role;         /* SHMRING_WRITER / SHMRING_READER */
+	bool consumes;             /* readers: the bytes queued are theirs to take,
+				      also after the writers left */
+	unsigned short lock_sem;   /* SEM_WRITERS_LOCK / SEM_READERS_LOCK */
+	unsigned short count_sem;  /* SEM_WRITERS / SEM_READERS */
+	unsigned short wake_sem;   /* SEM_SPACE / SEM_DATA: where its lock holder sleeps */
+	struct layout_side *line;  /* its index line: hdr->prod / hdr->cons */
+	struct layout_wait *wait;  /* its sleeper's flag: hdr->prod_wait / hdr->cons_wait */
+	uint32_t *lock_hint;       /* hdr->writers_hint.busy / hdr->readers_hint.busy */
+	struct side *peer;         /* the other side, in the same handle */
+	const char *crash_leave;   /* the crash point between its wake and its leave */
+
+	/* This handle on the side. index, off and count are ours while the
+	 * lock is held. */
+	bool lock_held;
+	uint64_t index;     /* tail / head */
+	uint64_t off;       /* index % capacity */
+	uint64_t count;     /* sent / received */
+	uint64_t peer_seen; /* the peer's index when last validated: a bound
+			       on the room (data) there is at least */
+	struct spin_budget ring_spin; /* for room (data) before sleeping (spin.h) */
+	struct spin_budget lock_spin; /* shared handles: for the lock */
+
+	/* The side's members as the other side of this handle judges them
+	 * (presence.c): attached when it opened, joins then, and when the
+	 * kernel last said some are there (NOWAIT polls). */
+	bool present_at_open; /* writers: also messages left waiting */
+	uint64_t joins_at_open;
+	int64_t seen_ns;
+};
+
 struct shmring {
 	struct layout_header *hdr; /* the mapping */
 	uint8_t *data;             /* hdr + data_offset */
@@ -30,41 +69,17 @@ struct shmring {
 	bool light_fence;   /* publish without a StoreLoad fence (fence.h) */
 	uint32_t fork_generation; /* shmring__fork_generation at open (fork.h) */
 
-	/* How long each kind of wait polls before it sleeps (spin.h). */
-	struct spin_budget data_spin;  /* reader, for a message */
-	struct spin_budget space_spin; /* writer, for room */
-	struct spin_budget lock_spin;  /* shared handle, for its side's lock */
+	struct side writer;
+	struct side reader;
 
-	/* Peers present when this handle opened, and the join counts then:
-	 * the baseline for "every peer that attached in my time is gone". */
-	bool writers_at_open;
-	bool readers_at_open;
-	bool backlog_at_open; /* messages were waiting: their writers count */
-	uint64_t writer_joins_at_open;
-	uint64_t reader_joins_at_open;
-	/* When the kernel last said the peers were there (NOWAIT polls). */
-	int64_t writers_seen_ns;
-	int64_t readers_seen_ns;
-
-	/* Writer side; tail and sent are ours while the writers' lock is held. */
-	bool plock_held;
-	uint64_t tail;
-	uint64_t tail_off; /* tail % capacity */
-	uint64_t sent;
-	uint64_t head_seen; /* last validated head: a lower bound on free space */
+	/* What only one side has: the writer's zero-copy reservation and its
+	 * count towards asking whether readers remain, the reader's peek. */
 	unsigned int since_reader_check;
-	bool reserved; /* zero copy: a reservation is pending */
+	bool reserved;
 	uint64_t reserve_at;  /* index of its record header */
 	uint64_t reserve_off; /* reserve_at % capacity */
 	uint64_t reserve_len;
-
-	/* Reader side; head and received are ours while the readers' lock is held. */
-	bool clock_held;
-	uint64_t head;
-	uint64_t head_off; /* head % capacity */
-	uint64_t received;
-	uint64_t tail_seen; /* last validated tail: a lower bound on data queued */
-	bool peeked;             /* zero copy: peeked messages are pending */
+	bool peeked;             /* peeked messages are pending */
 	unsigned int peek_count; /* how many (1 for shmring_peek) */
 	uint64_t peek_next;      /* head after releasing them all */
 	uint64_t peek_next_off;

@@ -38,9 +38,10 @@
  *      384     4  prod_wait.sleeping    the writer waiting for room
  *      392     8  prod_wait.want        that writer: bytes free it waits for
  *      512     4  cons_wait.sleeping    the reader waiting for data
+ *      520     8  cons_wait.want        that reader: 1 (any message)
  *      640  1024  anchor                creator: NUL-terminated path or ""
- *     1664     4  plock_hint.busy       the shared writer holding the lock
- *     1792     4  clock_hint.busy       the shared reader holding the lock
+ *     1664     4  writers_hint.busy     the shared writer holding the lock
+ *     1792     4  readers_hint.busy     the shared reader holding the lock
  *
  * Each group starts on its own 128-byte boundary (two cache lines, so the
  * adjacent-line prefetcher cannot make the sides share either): the
@@ -104,14 +105,17 @@
  *
  * THE SEMAPHORE SET (SEM_COUNT semaphores, same key as the segment)
  *
- *   SEM_PLOCK    1 = free. Writers' lock, P/V with SEM_UNDO. Guards prod.*.
- *   SEM_CLOCK    1 = free. Readers' lock, P/V with SEM_UNDO. Guards cons.*.
- *   SEM_WRITERS  writer handles attached; +1/-1 with SEM_UNDO, so the kernel
- *                takes a killed writer off the count.
- *   SEM_READERS  reader handles attached; likewise.
- *   SEM_DATA     wake-up tokens for the reader sleeping on an empty ring.
- *   SEM_SPACE    wake-up tokens for the writer sleeping on a full ring.
- *   SEM_TAG      constant SEM_TAG_VALUE: tells our sets from anyone else's.
+ *   SEM_WRITERS_LOCK  1 = free. Writers' lock, P/V with SEM_UNDO. Guards prod.*.
+ *   SEM_READERS_LOCK  1 = free. Readers' lock, P/V with SEM_UNDO. Guards cons.*.
+ *   SEM_WRITERS       writer handles attached; +1/-1 with SEM_UNDO, so the
+ *                     kernel takes a killed writer off the count.
+ *   SEM_READERS       reader handles attached; likewise.
+ *   SEM_DATA          wake-up tokens for the reader sleeping on an empty ring.
+ *   SEM_SPACE         wake-up tokens for the writer sleeping on a full ring.
+ *   SEM_TAG           constant SEM_TAG_VALUE: tells our sets from anyone
+ *                     else's.
+ *
+ * WAKE-UP TOKENS
  *
  * No semaphore counts data, space or bytes, so none nears SEMVMX (32767).
  * Only the lock holder of a side ever sleeps on that side's wake-up
@@ -122,9 +126,10 @@
  * behind, and leftovers never add up. Posted tokens are thus 0 or 1; the
  * kernel's undo adds one per peer that died.
  *
- * A writer that sleeps on a full ring first stores in prod_wait.want the
- * bytes it waits to be free: a quarter of the ring, or its record if that
- * is larger. Readers wake it only once that much is free (so a writer is
+ * A sleeper first stores in its want the bytes it waits for: a reader any
+ * message (1, and writers wake it at every publication), a writer on a
+ * full ring a quarter of the ring, or its record if that is larger.
+ * Readers wake it only once that much is free (so a writer is
  * woken once per quarter of the ring, not once per record), and a reader
  * that goes idle has the whole ring free, so it always wakes it. After
  * SHARE_SLICE_MS (wait.c) the writer settles for the room its record
@@ -174,12 +179,13 @@
 #define TAG_MSG UINT32_C(0x4753454d) /* "MESG" */
 #define TAG_PAD UINT32_C(0x44444150) /* "PADD" */
 
-#define LINE 128u
+/* Each group of fields starts on its own block of two cache lines. */
+#define LAYOUT_BLOCK 128u
 #define ANCHOR_MAX 1024u
 
 enum sem_index {
-	SEM_PLOCK,
-	SEM_CLOCK,
+	SEM_WRITERS_LOCK,
+	SEM_READERS_LOCK,
 	SEM_WRITERS,
 	SEM_READERS,
 	SEM_DATA,
@@ -215,7 +221,7 @@ struct layout_side {
 struct layout_wait {
 	uint32_t sleeping;
 	uint32_t reserved;
-	uint64_t want; /* prod_wait: bytes free the sleeping writer waits for */
+	uint64_t want; /* bytes the sleeper waits for (WAKE-UP TOKENS) */
 };
 
 struct layout_lock_hint {
@@ -226,20 +232,20 @@ struct layout_lock_hint {
 
 struct layout_header {
 	struct layout_identity id;
-	uint8_t pad0[LINE - sizeof(struct layout_identity)];
+	uint8_t pad0[LAYOUT_BLOCK - sizeof(struct layout_identity)];
 	struct layout_side prod;
-	uint8_t pad1[LINE - sizeof(struct layout_side)];
+	uint8_t pad1[LAYOUT_BLOCK - sizeof(struct layout_side)];
 	struct layout_side cons;
-	uint8_t pad2[LINE - sizeof(struct layout_side)];
+	uint8_t pad2[LAYOUT_BLOCK - sizeof(struct layout_side)];
 	struct layout_wait prod_wait;
-	uint8_t pad3[LINE - sizeof(struct layout_wait)];
+	uint8_t pad3[LAYOUT_BLOCK - sizeof(struct layout_wait)];
 	struct layout_wait cons_wait;
-	uint8_t pad4[LINE - sizeof(struct layout_wait)];
+	uint8_t pad4[LAYOUT_BLOCK - sizeof(struct layout_wait)];
 	char anchor[ANCHOR_MAX];
-	struct layout_lock_hint plock_hint;
-	uint8_t pad5[LINE - sizeof(struct layout_lock_hint)];
-	struct layout_lock_hint clock_hint;
-	uint8_t pad6[LINE - sizeof(struct layout_lock_hint)];
+	struct layout_lock_hint writers_hint;
+	uint8_t pad5[LAYOUT_BLOCK - sizeof(struct layout_lock_hint)];
+	struct layout_lock_hint readers_hint;
+	uint8_t pad6[LAYOUT_BLOCK - sizeof(struct layout_lock_hint)];
 };
 
 struct layout_record {
@@ -268,8 +274,8 @@ _Static_assert(offsetof(struct layout_header, prod_wait) == 384, "prod_wait");
 _Static_assert(offsetof(struct layout_header, prod_wait.want) == 392, "prod_wait.want");
 _Static_assert(offsetof(struct layout_header, cons_wait) == 512, "cons_wait");
 _Static_assert(offsetof(struct layout_header, anchor) == 640, "anchor");
-_Static_assert(offsetof(struct layout_header, plock_hint) == 1664, "plock_hint");
-_Static_assert(offsetof(struct layout_header, clock_hint) == 1792, "clock_hint");
+_Static_assert(offsetof(struct layout_header, writers_hint) == 1664, "writers_hint");
+_Static_assert(offsetof(struct layout_header, readers_hint) == 1792, "readers_hint");
 _Static_assert(sizeof(struct layout_header) == 1920, "header size");
 _Static_assert(sizeof(struct layout_header) <= 4096, "header fits one page");
 _Static_assert(sizeof(struct layout_record) == RECORD_HEADER, "record header");

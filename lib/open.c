@@ -14,17 +14,18 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
-#include "copy.h"
-#include "fence.h"
-#include "handle.h"
 #include "anchor.h"
 #include "classify.h"
+#include "close.h"
+#include "copy.h"
 #include "creator.h"
+#include "fence.h"
+#include "handle.h"
 #include "open.h"
+#include "presence.h"
 #include "ring.h"
 #include "sem.h"
 #include "side.h"
-#include "wait.h"
 
 /* Wait, bounded, for the creator's ready mark. */
 static int wait_ready(struct layout_header *hdr, const struct shmid_ds *ds,
@@ -66,7 +67,7 @@ static int wait_ready(struct layout_header *hdr, const struct shmid_ds *ds,
 static int validate_identity(const struct layout_identity *id, const struct shmid_ds *ds)
 {
 	uint64_t segsz = ds->shm_segsz;
-	if (id->data_offset < sizeof(struct layout_header) || id->data_offset % LINE ||
+	if (id->data_offset < sizeof(struct layout_header) || id->data_offset % LAYOUT_BLOCK ||
 	    id->data_offset > segsz)
 		return -EUCLEAN;
 	if (id->capacity == 0 || id->capacity % RECORD_ALIGN ||
@@ -94,46 +95,6 @@ static int check_semaphores(int semid, int32_t key)
 	if (tag < 0)
 		return tag;
 	return tag == SEM_TAG_VALUE ? 0 : -EUCLEAN;
-}
-
-static int join_writers(struct shmring *r, const struct deadline *lock_dl)
-{
-	/* model: join_role */
-	int rc = shmring__sem_join_role(r->semid, SEM_WRITERS, SEM_DATA);
-	if (rc < 0)
-		return rc;
-	/* After the count: a reader that sees joins move and then reads the
-	 * count can only find 0 once this writer has really left. */
-	/* model: join_joins */
-	__atomic_fetch_add(&r->hdr->prod.joins, 1, __ATOMIC_RELEASE);
-	r->flags |= SHMRING_WRITER;
-	if (!(r->flags & SHMRING_EXCLUSIVE))
-		return 0;
-	/* model: lock_excl */
-	rc = shmring__sem_lock(r->semid, SEM_PLOCK, lock_dl);
-	if (rc < 0)
-		return rc == -ETIMEDOUT || rc == -EAGAIN ? -EBUSY : rc;
-	r->plock_held = true;
-	return shmring__writer_adopt(r);
-}
-
-static int join_readers(struct shmring *r, const struct deadline *lock_dl)
-{
-	/* model: join_role */
-	int rc = shmring__sem_join_role(r->semid, SEM_READERS, SEM_SPACE);
-	if (rc < 0)
-		return rc;
-	/* model: join_joins */
-	__atomic_fetch_add(&r->hdr->cons.joins, 1, __ATOMIC_RELEASE);
-	r->flags |= SHMRING_READER;
-	if (!(r->flags & SHMRING_EXCLUSIVE))
-		return 0;
-	/* model: lock_excl */
-	rc = shmring__sem_lock(r->semid, SEM_CLOCK, lock_dl);
-	if (rc < 0)
-		return rc == -ETIMEDOUT || rc == -EAGAIN ? -EBUSY : rc;
-	r->clock_held = true;
-	return shmring__reader_adopt(r);
 }
 
 int shmring__open_shmid(int shmid, unsigned int flags, const struct shmring_options *opt,
@@ -209,27 +170,14 @@ int shmring__open_shmid(int shmid, unsigned int flags, const struct shmring_opti
 	r->flags = flags & SHMRING_EXCLUSIVE;
 	r->light_fence = shmring__fence_register();
 	shmring__copy_chosen(); /* measured here once, not in a first send */
-	spin_budget_init(&r->data_spin);
-	spin_budget_init(&r->space_spin);
-	spin_budget_init(&r->lock_spin);
+	shmring__side_init(r);
 	if ((flags & roles) && !r->writable) {
 		rc = -EACCES;
 		goto fail;
 	}
-	/* The peers of this handle's time start here (layout.h). */
-	/* model: open_snapshot */
-	r->writer_joins_at_open = shm_load_acquire(&r->hdr->prod.joins);
-	r->reader_joins_at_open = shm_load_acquire(&r->hdr->cons.joins);
-	int writers = shmring__sem_value(r->semid, SEM_WRITERS);
-	int readers = shmring__sem_value(r->semid, SEM_READERS);
-	if (writers < 0 || readers < 0) {
-		rc = writers < 0 ? writers : readers;
+	rc = shmring__presence_open(r);
+	if (rc < 0)
 		goto fail;
-	}
-	r->writers_at_open = writers > 0;
-	r->readers_at_open = readers > 0;
-	r->backlog_at_open = shm_load_acquire(&r->hdr->prod.index) !=
-			     shm_load_acquire(&r->hdr->cons.index);
 
 	/* The same bound for an exclusive side held by another handle: < 0
 	 * is no wait (the lock is tried once). */
@@ -239,19 +187,19 @@ int shmring__open_shmid(int shmid, unsigned int flags, const struct shmring_opti
 	struct deadline lock_dl;
 	shmring__deadline_init(&lock_dl, timeout);
 	if (flags & SHMRING_WRITER) {
-		rc = join_writers(r, &lock_dl);
+		rc = shmring__side_join(r, &r->writer, &lock_dl);
 		if (rc < 0)
 			goto fail;
 	}
 	if (flags & SHMRING_READER) {
-		rc = join_readers(r, &lock_dl);
+		rc = shmring__side_join(r, &r->reader, &lock_dl);
 		if (rc < 0)
 			goto fail;
 	}
 	*ringp = r;
 	return 0;
 fail:
-	shmring_close(r);
+	shmring__handle_release(r);
 	return rc;
 }
 

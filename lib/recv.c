@@ -1,8 +1,9 @@
 /*
- * recv.c - the readers' side: copying receives, batches and zero-copy
- * peeks. Every path is: enter the side, find the next message (skipping
- * PAD records, validating each record header), copy or hand it out,
- * publish the head once, wake a sleeping writer, leave.
+ * recv.c - what only readers do: copying receives, batches and zero-copy
+ * peeks. Every path is: enter the readers' side (side.c), find the next
+ * message (skipping PAD records, validating each record header, waiting
+ * in wait.c), copy or hand it out, publish the head once (which wakes a
+ * sleeping writer), leave.
  */
 #include "config.h"
 
@@ -16,37 +17,9 @@
 #include "side.h"
 #include "wait.h"
 
-static int check_reader(struct shmring *r)
+static int check_reader(const struct shmring *r)
 {
-	if (!r)
-		return -EINVAL;
-	if (!(r->flags & SHMRING_READER) || !handle_is_ours(r))
-		return -EBADF;
-	if (r->peeked)
-		return -EBUSY;
-	if (ring_destroyed(r))
-		return -EIDRM;
-	return 0;
-}
-
-int shmring__reader_adopt(struct shmring *r)
-{
-	shmring__ring_recover_counts(&r->hdr->cons);
-	r->head = shm_load_acquire(&r->hdr->cons.index);
-	r->head_off = r->head % r->capacity;
-	r->received = shm_load_relaxed(&r->hdr->cons.count);
-	r->tail_seen = shm_load_acquire(&r->hdr->prod.index);
-	return shmring__ring_check_span(r->capacity, r->head, r->tail_seen);
-}
-
-static void reader_leave(struct shmring *r)
-{
-	if (handle_is_shared(r) && r->clock_held) {
-		r->clock_held = false;
-		shmring__lock_hint_clear(&r->hdr->clock_hint.busy);
-		/* model: unlock_shared */
-		shmring__sem_unlock(r->semid, SEM_CLOCK);
-	}
+	return r ? shmring__side_check(r, &r->reader, r->peeked) : -EINVAL;
 }
 
 /* The start of every receive: role and state checks, the deadline, and
@@ -57,23 +30,15 @@ static int reader_begin(struct shmring *r, struct deadline *dl, int timeout_ms)
 	if (rc < 0)
 		return rc;
 	shmring__deadline_init(dl, timeout_ms);
-	if (r->clock_held)
+	if (r->reader.lock_held)
 		return 0;
 	if (dl->kind == DEADLINE_NOWAIT) {
-		rc = shmring__poll_data_unlocked(r);
+		rc = shmring__poll_unlocked(r, &r->reader, 1);
 		if (rc < 0)
 			return rc;
 	}
-	struct sembuf lock = {SEM_CLOCK, -1, SEM_UNDO};
 	/* model: lock_shared */
-	rc = shmring__lock_side(r->semid, &lock, 1, &r->hdr->clock_hint.busy, &r->lock_spin, dl);
-	if (rc < 0)
-		return rc;
-	r->clock_held = true;
-	rc = shmring__reader_adopt(r);
-	if (rc < 0)
-		reader_leave(r);
-	return rc;
+	return shmring__side_lock(r, &r->reader, NULL, 0, dl);
 }
 
 /* Where a reader has got to: an index and its offset in the data area. */
@@ -84,21 +49,16 @@ struct cursor {
 
 static struct cursor head_cursor(const struct shmring *r)
 {
-	return (struct cursor){r->head, r->head_off};
+	return (struct cursor){r->reader.index, r->reader.off};
 }
 
 static void publish_head(struct shmring *r, struct cursor c, unsigned messages)
 {
-	if (c.index == r->head)
-		return;
-	r->received += messages;
-	r->head = c.index;
-	r->head_off = c.off;
-	/* model: consume_index */
-	shmring__ring_publish(&r->hdr->cons, r->head, r->received, r->light_fence);
-	/* tail_seen is at most the real tail: the room is at least this. */
-	/* model: consume_wake */
-	shmring__wake_writer_for_room(r, r->capacity - (r->tail_seen - r->head));
+	struct side *rd = &r->reader;
+	/* The room is this or less (the tail may have moved since we saw
+	 * it): a writer woken early looks and sleeps again. */
+	shmring__side_publish(r, rd, c.index - rd->index, messages,
+			      r->capacity - (rd->peer_seen - c.index));
 }
 
 static void cursor_skip(const struct shmring *r, struct cursor *c, uint64_t bytes)
@@ -107,16 +67,11 @@ static void cursor_skip(const struct shmring *r, struct cursor *c, uint64_t byte
 	c->off = ring_advance(r->capacity, c->off, bytes);
 }
 
+/* The writers' tail, checked against the head and against @pos too. */
 static int refresh_tail(struct shmring *r, uint64_t pos)
 {
-	/* Acquire: the records are complete before the writer moved tail. */
-	uint64_t tail = shm_load_acquire(&r->hdr->prod.index);
-	int rc = shmring__ring_check_span(r->capacity, r->head, tail);
-	if (rc == 0)
-		rc = shmring__ring_check_span(r->capacity, pos, tail);
-	if (rc == 0)
-		r->tail_seen = tail;
-	return rc;
+	int rc = shmring__side_refresh_peer(r, &r->reader);
+	return rc < 0 ? rc : shmring__ring_check_span(r->capacity, pos, r->reader.peer_seen);
 }
 
 /*
@@ -129,26 +84,26 @@ static int next_message(struct shmring *r, struct cursor *c, struct ring_record 
 {
 	for (;;) {
 		/* model: recv_ready */
-		if (r->tail_seen == c->index) {
+		if (r->reader.peer_seen == c->index) {
 			int rc = refresh_tail(r, c->index);
 			if (rc < 0)
 				return rc;
 		}
-		if (r->tail_seen == c->index) {
+		if (r->reader.peer_seen == c->index) {
 			if (!may_wait)
 				return -EAGAIN;
 			/* Skipped padding is room the writer may be waiting
 			 * for: hand it back before sleeping. */
 			publish_head(r, *c, 0);
-			int rc = shmring__wait_for_data(r, dl);
-			if (rc == WAIT_END_OF_STREAM)
+			int rc = shmring__wait_for(r, &r->reader, 1, dl);
+			if (rc == WAIT_PEERS_GONE)
 				return 0;
 			if (rc < 0)
 				return rc;
 			continue;
 		}
 		int rc = ring_read_record(r->data, r->capacity, r->max_msg, c->off,
-					  r->tail_seen - c->index, rec);
+					  r->reader.peer_seen - c->index, rec);
 		if (rc < 0)
 			return rc;
 		if (rec->tag == TAG_MSG)
@@ -157,7 +112,58 @@ static int next_message(struct shmring *r, struct cursor *c, struct ring_record 
 	}
 }
 
-static int recv_batch(struct shmring *r, struct iovec *msgs, unsigned n, int timeout_ms)
+/* Hand out the peek that ends at @c: @count messages from the head on. */
+static void peek_hold(struct shmring *r, struct cursor c, unsigned count)
+{
+	r->peek_next = c.index;
+	r->peek_next_off = c.off;
+	r->peek_count = count;
+	r->peeked = true;
+}
+
+/*
+ * The walk of every batch: up to @n messages from the head, waiting (as
+ * @dl allows) for the first one only. Copies them into @msgs, or for a
+ * @peek points @msgs at them, publishing at once the padding before the
+ * first so that the peeked messages start at the head. Returns how many,
+ * or what ended the walk before the first (0 at end of stream); *c ends
+ * past the last one.
+ */
+static int take_messages(struct shmring *r, struct iovec *msgs, unsigned n, bool peek,
+			 struct cursor *c, const struct deadline *dl)
+{
+	unsigned count = 0;
+	int rc = 0;
+	*c = head_cursor(r);
+	while (count < n) {
+		struct ring_record rec;
+		rc = next_message(r, c, &rec, count == 0, dl);
+		if (rc <= 0)
+			break;
+		if (peek) {
+			if (count == 0)
+				publish_head(r, *c, 0);
+			msgs[count].iov_base = r->data + rec.offset;
+		} else if (rec.len > msgs[count].iov_len) {
+			if (count == 0) {
+				msgs[0].iov_len = rec.len;
+				rc = -ENOBUFS;
+			}
+			break;
+		} else {
+			ring_copy(msgs[count].iov_base, r->data + rec.offset, rec.len);
+		}
+		msgs[count].iov_len = rec.len;
+		cursor_skip(r, c, rec.size);
+		count++;
+	}
+	return count > 0 ? (int)count : rc;
+}
+
+/* Receive (copy out and consume) or peek (point at, and hold until the
+ * release) up to @n messages. */
+static int read_batch(struct shmring *r, struct iovec *msgs, unsigned n, bool peek,
+		      int timeout_ms)
 {
 	if (!msgs || n == 0 || n > INT32_MAX)
 		return -EINVAL;
@@ -165,31 +171,18 @@ static int recv_batch(struct shmring *r, struct iovec *msgs, unsigned n, int tim
 	int rc = reader_begin(r, &dl, timeout_ms);
 	if (rc < 0)
 		return rc;
-
-	struct cursor c = head_cursor(r);
-	unsigned count = 0;
-	while (count < n) {
-		struct ring_record rec;
-		rc = next_message(r, &c, &rec, count == 0, &dl);
-		if (rc <= 0)
-			break;
-		if (rec.len > msgs[count].iov_len) {
-			if (count == 0) {
-				msgs[0].iov_len = rec.len;
-				rc = -ENOBUFS;
-			}
-			break;
-		}
-		ring_copy(msgs[count].iov_base, r->data + rec.offset, rec.len);
-		msgs[count].iov_len = rec.len;
-		cursor_skip(r, &c, rec.size);
-		count++;
+	struct cursor c;
+	rc = take_messages(r, msgs, n, peek, &c, &dl);
+	if (peek && rc > 0) {
+		/* A bad record after good ones is met first by the next call. */
+		peek_hold(r, c, (unsigned)rc);
+		return rc;
 	}
 	/* Consumed messages are published even when a later one failed; the
 	 * failure is reported by the next call, which meets it first. */
-	publish_head(r, c, count);
-	reader_leave(r);
-	return count > 0 ? (int)count : rc;
+	publish_head(r, c, peek || rc < 0 ? 0 : (unsigned)rc);
+	shmring__side_unlock(r, &r->reader);
+	return rc;
 }
 
 /* The common case, kept short: an exclusive reader and a message already
@@ -197,11 +190,12 @@ static int recv_batch(struct shmring *r, struct iovec *msgs, unsigned n, int tim
  * general way (which reports a bad record, or skips the padding). */
 static bool fast_message(struct shmring *r, struct ring_record *rec)
 {
-	if (!r->clock_held || handle_is_shared(r) || r->peeked || r->tail_seen == r->head ||
+	const struct side *rd = &r->reader;
+	if (!rd->lock_held || handle_is_shared(r) || r->peeked || rd->peer_seen == rd->index ||
 	    ring_destroyed(r) || !handle_is_ours(r))
 		return false;
-	return ring_read_record(r->data, r->capacity, r->max_msg, r->head_off,
-				r->tail_seen - r->head, rec) == 0 &&
+	return ring_read_record(r->data, r->capacity, r->max_msg, rd->off, rd->peer_seen - rd->index,
+				rec) == 0 &&
 	       rec->tag == TAG_MSG;
 }
 
@@ -238,7 +232,7 @@ int shmring_recv(struct shmring *r, void *buf, size_t *len, int timeout_ms)
 	if (r && recv_fast(r, buf, len))
 		return 1;
 	struct iovec one = {.iov_base = buf, .iov_len = *len};
-	int rc = recv_batch(r, &one, 1, timeout_ms);
+	int rc = read_batch(r, &one, 1, false, timeout_ms);
 	if (rc > 0 || rc == -ENOBUFS)
 		*len = one.iov_len;
 	return rc;
@@ -246,16 +240,7 @@ int shmring_recv(struct shmring *r, void *buf, size_t *len, int timeout_ms)
 
 int shmring_recv_burst(struct shmring *r, struct iovec *msgs, unsigned int n, int timeout_ms)
 {
-	return recv_batch(r, msgs, n, timeout_ms);
-}
-
-/* Hand out the peek that ends at @c: @count messages from r->head on. */
-static void peek_hold(struct shmring *r, struct cursor c, unsigned count)
-{
-	r->peek_next = c.index;
-	r->peek_next_off = c.off;
-	r->peek_count = count;
-	r->peeked = true;
+	return read_batch(r, msgs, n, false, timeout_ms);
 }
 
 static bool peek_fast(struct shmring *r, const void **msg, size_t *len)
@@ -269,40 +254,7 @@ static bool peek_fast(struct shmring *r, const void **msg, size_t *len)
 	return true;
 }
 
-/* The peek of up to @n messages: the walk of recv_batch, handing out
- * pointers instead of copying. Padding before the first message is
- * published at once, so the peeked messages start at r->head. */
-static int peek_batch(struct shmring *r, struct iovec *msgs, unsigned n, int timeout_ms)
-{
-	struct deadline dl;
-	int rc = reader_begin(r, &dl, timeout_ms);
-	if (rc < 0)
-		return rc;
-	struct cursor c = head_cursor(r);
-	unsigned count = 0;
-	while (count < n) {
-		struct ring_record rec;
-		rc = next_message(r, &c, &rec, count == 0, &dl);
-		if (rc <= 0)
-			break;
-		if (count == 0)
-			publish_head(r, c, 0); /* padding skipped on the way */
-		msgs[count].iov_base = r->data + rec.offset;
-		msgs[count].iov_len = rec.len;
-		cursor_skip(r, &c, rec.size);
-		count++;
-	}
-	if (count == 0) {
-		publish_head(r, c, 0);
-		reader_leave(r);
-		return rc;
-	}
-	/* A bad record after good ones is met first by the next call. */
-	peek_hold(r, c, count);
-	return (int)count;
-}
-
-/* Not peek_batch() of one: its loop cost an exclusive reader that keeps
+/* Not read_batch() of one: its loop cost an exclusive reader that keeps
  * up with its writer (and so takes this way for every message) 40 more
  * instructions per message. */
 int shmring_peek(struct shmring *r, const void **msg, size_t *len, int timeout_ms)
@@ -320,7 +272,7 @@ int shmring_peek(struct shmring *r, const void **msg, size_t *len, int timeout_m
 	rc = next_message(r, &c, &rec, true, &dl);
 	publish_head(r, c, 0); /* padding skipped on the way */
 	if (rc <= 0) {
-		reader_leave(r);
+		shmring__side_unlock(r, &r->reader);
 		return rc;
 	}
 	*msg = r->data + rec.offset;
@@ -332,13 +284,11 @@ int shmring_peek(struct shmring *r, const void **msg, size_t *len, int timeout_m
 
 int shmring_peek_burst(struct shmring *r, struct iovec *msgs, unsigned int n, int timeout_ms)
 {
-	if (!msgs || n == 0 || n > INT32_MAX)
-		return -EINVAL;
-	return peek_batch(r, msgs, n, timeout_ms);
+	return read_batch(r, msgs, n, true, timeout_ms);
 }
 
 /* The cursor past the first @n (< r->peek_count) peeked messages: walked
- * again from r->head, every record validated again (the writers may not
+ * again from the head, every record validated again (the writers may not
  * touch them, but the segment is theirs to scribble on). */
 static __attribute__((noinline)) int peeked_prefix(struct shmring *r, unsigned n,
 						   struct cursor *out)
@@ -347,7 +297,7 @@ static __attribute__((noinline)) int peeked_prefix(struct shmring *r, unsigned n
 	while (n > 0) {
 		struct ring_record rec;
 		int rc = ring_read_record(r->data, r->capacity, r->max_msg, c.off,
-					  r->tail_seen - c.index, &rec);
+					  r->reader.peer_seen - c.index, &rec);
 		if (rc < 0)
 			return rc;
 		if (rec.tag == TAG_MSG)
@@ -368,7 +318,7 @@ static inline __attribute__((always_inline)) int release_peeked(struct shmring *
 	r->peeked = false;
 	if (rc == 0)
 		publish_head(r, c, n);
-	reader_leave(r);
+	shmring__side_unlock(r, &r->reader);
 	return rc;
 }
 

@@ -1,8 +1,9 @@
 /*
- * send.c - the writers' side: copying sends, batches and zero-copy
- * reservations. Every path is: enter the side (lock, unless this handle
- * holds it for life), make room, write records, publish the tail once,
- * wake a sleeping reader, leave.
+ * send.c - what only writers do: copying sends, batches and zero-copy
+ * reservations. Every path is: enter the writers' side (side.c: its lock,
+ * unless this handle holds it for life), make room (waiting in wait.c),
+ * write records, publish the tail once (which wakes a sleeping reader),
+ * leave.
  */
 #include "config.h"
 
@@ -10,32 +11,15 @@
 #include <string.h>
 
 #include "handle.h"
+#include "presence.h"
 #include "ring.h"
 #include "sem.h"
 #include "side.h"
 #include "wait.h"
 
-static int check_writer(struct shmring *r)
+static int check_writer(const struct shmring *r)
 {
-	if (!r)
-		return -EINVAL;
-	if (!(r->flags & SHMRING_WRITER) || !handle_is_ours(r))
-		return -EBADF;
-	if (r->reserved)
-		return -EBUSY;
-	if (ring_destroyed(r))
-		return -EIDRM;
-	return 0;
-}
-
-static int refresh_head(struct shmring *r)
-{
-	/* Acquire: the reader is done with the bytes before it moved head. */
-	uint64_t head = shm_load_acquire(&r->hdr->cons.index);
-	int rc = shmring__ring_check_span(r->capacity, head, r->tail);
-	if (rc == 0)
-		r->head_seen = head;
-	return rc;
+	return r ? shmring__side_check(r, &r->writer, r->reserved) : -EINVAL;
 }
 
 /* A shared writer takes the lock and, in the same semop, proves that a
@@ -43,21 +27,18 @@ static int refresh_head(struct shmring *r)
  * IPC_NOWAIT fails at once when the count is 0. */
 static int lock_shared_writer(struct shmring *r, const struct deadline *dl)
 {
+	static const struct sembuf reader_there[] = {
+		{SEM_READERS, -1, IPC_NOWAIT},
+		{SEM_READERS, 1, 0},
+	};
 	for (;;) {
-		struct sembuf ops[3] = {
-			{SEM_PLOCK, -1, SEM_UNDO},
-			{SEM_READERS, -1, IPC_NOWAIT},
-			{SEM_READERS, 1, 0},
-		};
-		unsigned nops = shmring__readers_expected(r) ? 3 : 1;
+		unsigned n = shmring__peers_expected(&r->reader) ? 2 : 0;
 		/* model: lock_shared */
-		int rc = shmring__lock_side(r->semid, ops, nops, &r->hdr->plock_hint.busy, &r->lock_spin, dl);
-		if (rc == 0)
-			return 0;
+		int rc = shmring__side_lock(r, &r->writer, reader_there, n, dl);
 		if (rc != -EAGAIN && rc != -ETIMEDOUT)
 			return rc;
 		/* model: lock_epipe */
-		int gone = shmring__readers_gone(r);
+		int gone = shmring__peers_gone(r, &r->reader);
 		if (gone)
 			return gone > 0 ? -EPIPE : gone;
 		if (rc == -ETIMEDOUT || dl->kind == DEADLINE_NOWAIT)
@@ -66,45 +47,19 @@ static int lock_shared_writer(struct shmring *r, const struct deadline *dl)
 	}
 }
 
-int shmring__writer_adopt(struct shmring *r)
-{
-	shmring__ring_recover_counts(&r->hdr->prod);
-	r->tail = shm_load_acquire(&r->hdr->prod.index);
-	r->tail_off = r->tail % r->capacity;
-	r->sent = shm_load_relaxed(&r->hdr->prod.count);
-	return refresh_head(r);
-}
-
-static void writer_leave(struct shmring *r)
-{
-	if (handle_is_shared(r) && r->plock_held) {
-		r->plock_held = false;
-		shmring__lock_hint_clear(&r->hdr->plock_hint.busy);
-		/* model: unlock_shared */
-		shmring__sem_unlock(r->semid, SEM_PLOCK);
-	}
-}
-
 static int writer_enter(struct shmring *r, unsigned n, const struct deadline *dl)
 {
-	if (r->plock_held) {
-		r->since_reader_check += n;
-		if (r->since_reader_check >= READER_CHECK_INTERVAL) {
-			int gone = shmring__readers_gone(r);
-			if (gone)
-				return gone > 0 ? -EPIPE : gone;
-			r->since_reader_check = 0;
-		}
-		return 0;
+	if (!r->writer.lock_held)
+		return lock_shared_writer(r, dl);
+	/* Exclusive: the lock is ours for life, so ask now and then. */
+	r->since_reader_check += n;
+	if (r->since_reader_check >= READER_CHECK_INTERVAL) {
+		int gone = shmring__peers_gone(r, &r->reader);
+		if (gone)
+			return gone > 0 ? -EPIPE : gone;
+		r->since_reader_check = 0;
 	}
-	int rc = lock_shared_writer(r, dl);
-	if (rc < 0)
-		return rc;
-	r->plock_held = true;
-	rc = shmring__writer_adopt(r);
-	if (rc < 0)
-		writer_leave(r);
-	return rc;
+	return 0;
 }
 
 /* Once the readers are gone, every later call asks the kernel again (the
@@ -122,24 +77,19 @@ static int writer_begin(struct shmring *r, unsigned n, size_t first_len, struct 
 			int timeout_ms)
 {
 	shmring__deadline_init(dl, timeout_ms);
-	if (dl->kind == DEADLINE_NOWAIT && !r->plock_held) {
-		int rc = shmring__poll_space_unlocked(r, layout_record_size(first_len));
+	if (dl->kind == DEADLINE_NOWAIT && !r->writer.lock_held) {
+		int rc = shmring__poll_unlocked(r, &r->writer, layout_record_size(first_len));
 		if (rc < 0)
 			return rc;
 	}
 	return writer_enter(r, n, dl);
 }
 
-/* Publish @bytes more of records holding @messages messages. */
+/* Publish @bytes more of records holding @messages messages: any of it is
+ * what a sleeping reader waits for. */
 static void publish_tail(struct shmring *r, uint64_t bytes, unsigned messages)
 {
-	r->sent += messages;
-	r->tail += bytes;
-	r->tail_off = ring_advance(r->capacity, r->tail_off, bytes);
-	/* model: publish_index */
-	shmring__ring_publish(&r->hdr->prod, r->tail, r->sent, r->light_fence);
-	/* model: publish_wake */
-	shmring__wake_reader(r);
+	shmring__side_publish(r, &r->writer, bytes, messages, UINT64_MAX);
 }
 
 /*
@@ -151,37 +101,40 @@ static void publish_tail(struct shmring *r, uint64_t bytes, unsigned messages)
 static int make_room(struct shmring *r, const struct iovec *msgs, unsigned n, bool all,
 		     const struct deadline *dl)
 {
+	struct side *w = &r->writer;
 	uint64_t cap = r->capacity;
 	unsigned want = all ? n : 1;
 	for (;;) {
 		uint64_t bytes;
 		/* model: send_room */
-		unsigned fit = shmring__ring_plan(cap, r->tail_off, cap - (r->tail - r->head_seen), msgs, n,
-					 &bytes);
+		unsigned fit = shmring__ring_plan(cap, w->off, cap - (w->index - w->peer_seen), msgs, n,
+						  &bytes);
 		if (fit < want) {
-			int rc = refresh_head(r);
+			int rc = shmring__side_refresh_peer(r, w);
 			if (rc < 0)
 				return rc;
-			fit = shmring__ring_plan(cap, r->tail_off, cap - (r->tail - r->head_seen), msgs, n,
-					&bytes);
+			fit = shmring__ring_plan(cap, w->off, cap - (w->index - w->peer_seen), msgs, n,
+						 &bytes);
 		}
 		if (fit >= want)
 			return (int)fit;
 
-		uint64_t need = shmring__ring_batch_bytes(cap, r->tail_off, msgs, want);
+		uint64_t need = shmring__ring_batch_bytes(cap, w->off, msgs, want);
 		if (need > cap) {
-			uint64_t room = cap - r->tail_off;
-			if (room <= cap - (r->tail - r->head_seen)) {
-				ring_put_header(r->data, r->tail_off, (uint32_t)room, TAG_PAD);
+			uint64_t room = cap - w->off;
+			if (room <= cap - (w->index - w->peer_seen)) {
+				ring_put_header(r->data, w->off, (uint32_t)room, TAG_PAD);
 				publish_tail(r, room, 0);
 				continue;
 			}
 			need = room;
 		}
-		int rc = shmring__wait_for_space(r, need, dl);
+		int rc = shmring__wait_for(r, w, need, dl);
+		if (rc == WAIT_PEERS_GONE)
+			return -EPIPE;
 		if (rc < 0)
 			return rc;
-		rc = refresh_head(r);
+		rc = shmring__side_refresh_peer(r, w);
 		if (rc < 0)
 			return rc;
 	}
@@ -190,7 +143,7 @@ static int make_room(struct shmring *r, const struct iovec *msgs, unsigned n, bo
 /* Write records for msgs[0..n) at the tail; returns the bytes they take. */
 static uint64_t write_records(struct shmring *r, const struct iovec *msgs, unsigned n)
 {
-	uint64_t cap = r->capacity, off = r->tail_off, bytes = 0;
+	uint64_t cap = r->capacity, off = r->writer.off, bytes = 0;
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t size = layout_record_size(msgs[i].iov_len);
 		uint64_t pad = ring_pad_before(cap, off, size);
@@ -240,7 +193,7 @@ static int send_batch(struct shmring *r, const struct iovec *msgs, unsigned n, b
 	rc = make_room(r, msgs, n, all, &dl);
 	if (rc > 0)
 		publish_tail(r, write_records(r, msgs, (unsigned)rc), (unsigned)rc);
-	writer_leave(r);
+	shmring__side_unlock(r, &r->writer);
 	return note_epipe(r, rc);
 }
 
@@ -251,11 +204,12 @@ static int send_batch(struct shmring *r, const struct iovec *msgs, unsigned n, b
  * zero-copy streaming of 8-byte messages ran at a quarter of the speed. */
 static inline __attribute__((always_inline)) bool fast_room(struct shmring *r, size_t len)
 {
+	const struct side *w = &r->writer;
 	uint64_t size = layout_record_size(len);
-	if (!r->plock_held || handle_is_shared(r) || r->reserved || len == 0 ||
-	    len > r->max_msg || ring_destroyed(r) || !handle_is_ours(r))
+	if (!w->lock_held || handle_is_shared(r) || r->reserved || len == 0 || len > r->max_msg ||
+	    ring_destroyed(r) || !handle_is_ours(r))
 		return false;
-	if (size > r->capacity - r->tail_off || size > r->capacity - (r->tail - r->head_seen) ||
+	if (size > r->capacity - w->off || size > r->capacity - (w->index - w->peer_seen) ||
 	    r->since_reader_check + 1 >= READER_CHECK_INTERVAL)
 		return false;
 	r->since_reader_check++;
@@ -266,8 +220,8 @@ static bool send_fast(struct shmring *r, const void *msg, size_t len)
 {
 	if (!msg || !fast_room(r, len))
 		return false;
-	ring_put_header(r->data, r->tail_off, (uint32_t)len, TAG_MSG);
-	ring_copy(r->data + r->tail_off + RECORD_HEADER, msg, len);
+	ring_put_header(r->data, r->writer.off, (uint32_t)len, TAG_MSG);
+	ring_copy(r->data + r->writer.off + RECORD_HEADER, msg, len);
 	publish_tail(r, layout_record_size(len), 1);
 	return true;
 }
@@ -296,11 +250,11 @@ static bool reserve_fast(struct shmring *r, size_t len, void **buf)
 {
 	if (!buf || !fast_room(r, len))
 		return false;
-	r->reserve_at = r->tail;
-	r->reserve_off = r->tail_off;
+	r->reserve_at = r->writer.index;
+	r->reserve_off = r->writer.off;
 	r->reserve_len = len;
 	r->reserved = true;
-	*buf = r->data + r->tail_off + RECORD_HEADER;
+	*buf = r->data + r->writer.off + RECORD_HEADER;
 	return true;
 }
 
@@ -322,15 +276,15 @@ int shmring_reserve(struct shmring *r, size_t len, void **buf, int timeout_ms)
 		return note_epipe(r, rc);
 	rc = make_room(r, &one, 1, true, &dl);
 	if (rc < 0) {
-		writer_leave(r);
+		shmring__side_unlock(r, &r->writer);
 		return note_epipe(r, rc);
 	}
 	/* Padding is written now and published with the message at commit. */
-	uint64_t pad = ring_pad_before(r->capacity, r->tail_off, layout_record_size(len));
+	uint64_t pad = ring_pad_before(r->capacity, r->writer.off, layout_record_size(len));
 	if (pad)
-		ring_put_header(r->data, r->tail_off, (uint32_t)pad, TAG_PAD);
-	r->reserve_at = r->tail + pad;
-	r->reserve_off = pad ? 0 : r->tail_off;
+		ring_put_header(r->data, r->writer.off, (uint32_t)pad, TAG_PAD);
+	r->reserve_at = r->writer.index + pad;
+	r->reserve_off = pad ? 0 : r->writer.off;
 	r->reserve_len = len;
 	r->reserved = true;
 	*buf = r->data + r->reserve_off + RECORD_HEADER;
@@ -345,12 +299,12 @@ int shmring_commit(struct shmring *r, size_t len)
 		return -EBADF;
 	r->reserved = false;
 	if (ring_destroyed(r)) {
-		writer_leave(r);
+		shmring__side_unlock(r, &r->writer);
 		return -EIDRM;
 	}
 	ring_put_header(r->data, r->reserve_off, (uint32_t)len, TAG_MSG);
-	publish_tail(r, r->reserve_at - r->tail + layout_record_size(len), 1);
-	writer_leave(r);
+	publish_tail(r, r->reserve_at - r->writer.index + layout_record_size(len), 1);
+	shmring__side_unlock(r, &r->writer);
 	return 0;
 }
 
@@ -361,6 +315,6 @@ int shmring_abort(struct shmring *r)
 	if (!handle_is_ours(r))
 		return -EBADF;
 	r->reserved = false;
-	writer_leave(r);
+	shmring__side_unlock(r, &r->writer);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
- * wait.c - the slow path. Only the lock holder of a side ever sleeps, on its
- * side's wake-up semaphore, so one flag per side says whether anybody sleeps:
+ * wait.c - the slow path, for both sides alike. Only the lock holder of a
+ * side ever sleeps, on its side's wake-up semaphore, so one flag per side
+ * says whether anybody sleeps:
  *
  *   sleeper                          waker
  *   store flag = 1                   store index       (shmring__ring_publish)
@@ -12,10 +13,8 @@
  * the two loads sees the other side's store (without it: seq-cst stores on
  * both sides, and sleeps cut into short slices as a backstop). A sleeper
  * never misses the publication it waits for, and the exchange lets only one
- * waker post per sleep: no semaphore counts anything but sleeps. A sleeper that gives up withdraws its flag with the
- * same exchange; if a waker got there first, the token it posts is left
- * over and costs one spurious wake-up later. Peers that die post through
- * the kernel's undo instead (layout.h). The sleep itself also asks the
+ * waker post per sleep (layout.h, WAKE-UP TOKENS, says what follows for
+ * tokens left over and for peers that die). The sleep itself also asks the
  * kernel for the other side's role count (sleep_on()), so the last peer
  * leaving, cleanly or killed, wakes it too; a NOWAIT call never sleeps,
  * so it announces nothing and pays no fence.
@@ -28,15 +27,11 @@
 #include <sys/shm.h>
 
 #include "fence.h"
-#include "ring.h"
+#include "presence.h"
 #include "sem.h"
 #include "spin.h"
 
-/* Attempts to take a lock without queueing, while its hint keeps clearing,
- * before sleeping until it is free. */
-#define LOCK_TRIES 8
-
-/* A writer that spins for room waits for 1/SPACE_HYSTERESIS of the ring. */
+/* A writer that waits for room waits for 1/SPACE_HYSTERESIS of the ring. */
 #define SPACE_HYSTERESIS 4
 
 /* Longest sleep when membarrier is missing (see announce()). */
@@ -49,48 +44,37 @@
 #define RECHECK_SLICE_MS 1000
 
 /* Longest a sleeping writer waits for its share of the ring (@plenty in
- * shmring__wait_for_space()) before it takes the room there is. */
+ * shmring__wait_for()) before it takes the room there is. */
 #define SHARE_SLICE_MS 2
 
-bool shmring__readers_expected(const struct shmring *r)
+/* Bytes side @s has to go on with when its own index is @own and the other
+ * side's is @peer: data for readers, room for writers. Indexes further
+ * apart than the ring count as plenty: the caller's validation reports
+ * them. */
+static uint64_t available(const struct shmring *r, const struct side *s, uint64_t own,
+			  uint64_t peer)
 {
-	return r->readers_at_open ||
-	       shm_load_acquire(&r->hdr->cons.joins) != r->reader_joins_at_open;
+	uint64_t used = s->consumes ? peer - own : own - peer;
+	if (used > r->capacity)
+		return UINT64_MAX;
+	return s->consumes ? used : r->capacity - used;
 }
 
-static bool writers_expected(const struct shmring *r)
+/* Has the lock holder of @s @need bytes now? A seq-cst load: the other half
+ * of the Dekker pair at the top of this file. */
+static bool ready(const struct shmring *r, const struct side *s, uint64_t need)
 {
-	return r->writers_at_open || r->backlog_at_open ||
-	       shm_load_acquire(&r->hdr->prod.joins) != r->writer_joins_at_open;
+	return available(r, s, s->index, shm_load_seq(&s->peer->line->index)) >= need;
 }
 
-/* Joins first, then the count: a peer counts itself in before it bumps
- * joins, so a moved joins with a zero count means it has really left. */
-int shmring__readers_gone(struct shmring *r)
+static void withdraw(struct side *s)
 {
-	if (!shmring__readers_expected(r))
-		return 0;
-	int n = shmring__sem_value(r->semid, SEM_READERS);
-	return n < 0 ? n : n == 0;
+	shm_exchange(&s->wait->sleeping, 0);
 }
 
-int shmring__writers_gone(struct shmring *r)
+void shmring__wake(struct shmring *r, struct side *s, uint64_t offer)
 {
-	if (!writers_expected(r))
-		return 0;
-	int n = shmring__sem_value(r->semid, SEM_WRITERS);
-	return n < 0 ? n : n == 0;
-}
-
-static void withdraw(uint32_t *flag)
-{
-	shm_exchange(flag, 0);
-}
-
-/* Wake the sleeper of @w if it sleeps and @free bytes (or more) are all it
- * waits for. */
-static void wake(struct shmring *r, struct layout_wait *w, unsigned short sem, uint64_t free)
-{
+	struct layout_wait *w = s->wait;
 	uint32_t sleeping;
 	if (r->light_fence) {
 		/* The sleeper's membarrier orders this load after our index
@@ -108,21 +92,21 @@ static void wake(struct shmring *r, struct layout_wait *w, unsigned short sem, u
 	 * always has. */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	uint64_t want = shm_load_relaxed(&w->want);
-	if (free < (want < r->capacity ? want : r->capacity))
+	if (offer < (want < r->capacity ? want : r->capacity))
 		return;
 	/* model: wake_exchange */
 	if (shm_exchange(&w->sleeping, 0))
 		/* model: wake_post */
-		shmring__sem_post(r->semid, sem);
+		shmring__sem_post(r->semid, s->wake_sem);
 }
 
 /* Announce a sleep (never a NOWAIT one). Returns the deadline to sleep
  * with: @dl itself, or a slice of it when membarrier is unavailable and a
  * publisher may have missed the flag. */
-static const struct deadline *announce(uint32_t *flag, const struct deadline *dl,
+static const struct deadline *announce(struct side *s, const struct deadline *dl,
 				       struct deadline *slice)
 {
-	shm_store_seq(flag, 1);
+	shm_store_seq(&s->wait->sleeping, 1);
 	shmring__deadline_init(slice, shmring__fence_heavy() ? RECHECK_SLICE_MS : BACKSTOP_SLICE_MS);
 	if (dl->kind == DEADLINE_TIMED && shmring__deadline_before(dl, slice))
 		return dl;
@@ -148,260 +132,6 @@ static bool slice_ended(int rc, const struct deadline *sleep_dl, const struct de
 	return rc == -ETIMEDOUT && sleep_dl != dl && !shmring__deadline_expired(dl);
 }
 
-/* Spin while the hint says busy, until @end. Returns false when it never
- * cleared: its holder is preempted, slow or dead (a dead one leaves the
- * hint set). */
-static bool lock_spin(const uint32_t *busy, struct spin *s)
-{
-	for (unsigned i = 0;; i++) {
-		uint32_t hint = shm_load_relaxed(busy);
-		if (hint == 0)
-			return true;
-		if (hint == LOCK_HINT_ASLEEP || !spin_on(s, i))
-			return false;
-	}
-}
-
-/* One attempt at @ops that never queues. */
-static int lock_try(int semid, const struct sembuf *ops, unsigned nops)
-{
-	static const struct deadline nowait = {.kind = DEADLINE_NOWAIT};
-	struct sembuf try_ops[SEM_COUNT];
-	__builtin_memcpy(try_ops, ops, nops * sizeof(*ops));
-	return shmring__sem_run(semid, try_ops, nops, &nowait);
-}
-
-/*
- * Sleep until the lock ops[0] names is free, without taking it: its P and
- * a V in one semop, which changes nothing and so is no hand-off; the
- * caller's other operations go with it, so their IPC_NOWAIT verdict comes
- * back as -EAGAIN. A queued P would be handed the lock by the kernel at the
- * holder's V, even when its process is not running, and every other
- * process then waits for that one to be scheduled (a lock convoy, the
- * worse the busier the host). Woken, the caller competes for the lock
- * with whoever runs.
- */
-static int lock_wait_free(int semid, const struct sembuf *ops, unsigned nops,
-			  const struct deadline *dl)
-{
-	struct sembuf wait_ops[SEM_COUNT];
-	wait_ops[0] = (struct sembuf){ops[0].sem_num, -1, 0};
-	wait_ops[1] = (struct sembuf){ops[0].sem_num, 1, 0};
-	__builtin_memcpy(wait_ops + 2, ops + 1, (nops - 1) * sizeof(*ops));
-	return shmring__sem_run(semid, wait_ops, nops + 1, dl);
-}
-
-int shmring__lock_side(int semid, struct sembuf *ops, unsigned nops, uint32_t *busy,
-	      struct spin_budget *budget, const struct deadline *dl)
-{
-	int rc = lock_try(semid, ops, nops);
-	if (rc == -EAGAIN && dl->kind != DEADLINE_NOWAIT) {
-		struct spin s;
-		spin_begin(&s, budget, dl);
-		bool slept = false;
-		for (int tries = 1; rc == -EAGAIN; tries++) {
-			/* A hint still set when the budget is spent: its holder
-			 * is off-CPU (or dead, and the kernel has released its
-			 * lock). A hint that keeps clearing while the attempts
-			 * fail: others take the lock first, or one of the
-			 * caller's other operations fails. Either way, the
-			 * kernel decides. */
-			if (slept || tries > LOCK_TRIES || !lock_spin(busy, &s)) {
-				slept = true;
-				rc = lock_wait_free(semid, ops, nops, dl);
-				if (rc < 0)
-					break;
-			}
-			rc = lock_try(semid, ops, nops);
-		}
-		spin_end(&s, !slept);
-	}
-	if (rc == 0)
-		shm_store_relaxed(busy, LOCK_HINT_HELD); /* relaxed: a hint orders nothing */
-	return rc;
-}
-
-void shmring__lock_hint_clear(uint32_t *busy)
-{
-	shm_store_relaxed(busy, 0);
-}
-
-void shmring__wake_reader(struct shmring *r)
-{
-	wake(r, &r->hdr->cons_wait, SEM_DATA, UINT64_MAX);
-}
-
-void shmring__wake_writer(struct shmring *r)
-{
-	wake(r, &r->hdr->prod_wait, SEM_SPACE, UINT64_MAX);
-}
-
-void shmring__wake_writer_for_room(struct shmring *r, uint64_t free)
-{
-	wake(r, &r->hdr->prod_wait, SEM_SPACE, free);
-}
-
-static bool data_ready(struct shmring *r)
-{
-	return shm_load_seq(&r->hdr->prod.index) != r->head;
-}
-
-static bool space_ready(struct shmring *r, uint64_t need)
-{
-	uint64_t head = shm_load_seq(&r->hdr->cons.index);
-	/* A corrupt head shows as "ready": the caller's validation reports it. */
-	return r->capacity - (r->tail - head) >= need || r->tail - head > r->capacity;
-}
-
-/*
- * Sleep for a token on @wake (the flag is announced), and while the peers
- * this handle expects hold the role @count: -EAGAIN when every one of
- * them is gone, at once or while asleep. Folding that check into the
- * sleep saves a semctl() per sleep, and a peer that leaves, however it
- * leaves, wakes the sleeper through the kernel.
- */
-static int sleep_on(struct shmring *r, unsigned short wake, unsigned short count, bool expected,
-		    const struct deadline *dl)
-{
-	/* A shared handle sleeps holding its side's lock: its hint says so,
-	 * and its peers stop spinning for a lock that will not come soon. */
-	uint32_t *busy = NULL;
-	if (handle_is_shared(r))
-		busy = wake == SEM_DATA ? &r->hdr->clock_hint.busy : &r->hdr->plock_hint.busy;
-	if (busy)
-		shm_store_relaxed(busy, LOCK_HINT_ASLEEP);
-	/* model: rsleep_wait */ /* model: wsleep_wait */
-	int rc = expected ? shmring__sem_wait_token_while(r->semid, wake, count, dl)
-			  : shmring__sem_wait_token(r->semid, wake, dl);
-	if (busy)
-		shm_store_relaxed(busy, LOCK_HINT_HELD);
-	return rc;
-}
-
-/* How often a NOWAIT poll may ask the kernel whether the peers are there:
- * a poll loop must not become a semctl() loop, and a peer that died is
- * noticed a millisecond later at most. */
-#define POLL_PEERS_NS 1000000
-
-/* @gone, asked at most once per POLL_PEERS_NS while the answer is "there". */
-static int gone_polled(struct shmring *r, int (*gone)(struct shmring *), int64_t *seen_ns)
-{
-	int64_t now = clock_now_ns();
-	if (now - *seen_ns < POLL_PEERS_NS)
-		return 0;
-	int rc = gone(r);
-	if (rc == 0)
-		*seen_ns = now;
-	return rc;
-}
-
-/* NOWAIT: never announced, never asleep, so no fence and no system call
- * while data or writers are there. When the writers' count says gone, a
- * second look at the ring (what the last writer published before leaving
- * is visible once its count is) tells data from end of stream. */
-static int poll_for_data(struct shmring *r)
-{
-	if (data_ready(r))
-		return 0;
-	if (ring_destroyed(r))
-		return -EIDRM;
-	int gone = gone_polled(r, shmring__writers_gone, &r->writers_seen_ns);
-	if (gone < 0)
-		return gone;
-	if (gone)
-		return data_ready(r) ? 0 : WAIT_END_OF_STREAM;
-	return -EAGAIN;
-}
-
-int shmring__poll_data_unlocked(struct shmring *r)
-{
-	/* Acquire both, so a head or tail moved since is no surprise. Equal:
-	 * the ring was empty at that instant, which is all -EAGAIN claims. */
-	if (shm_load_acquire(&r->hdr->prod.index) != shm_load_acquire(&r->hdr->cons.index))
-		return 0;
-	if (ring_destroyed(r))
-		return -EIDRM;
-	int gone = gone_polled(r, shmring__writers_gone, &r->writers_seen_ns);
-	return gone == 0 ? -EAGAIN : 0; /* gone, or the kernel failed: the locked path says */
-}
-
-int shmring__poll_space_unlocked(struct shmring *r, uint64_t need)
-{
-	uint64_t head = shm_load_acquire(&r->hdr->cons.index);
-	uint64_t used = shm_load_acquire(&r->hdr->prod.index) - head;
-	if (used > r->capacity || r->capacity - used >= need)
-		return 0; /* room (or nonsense the locked path reports) */
-	if (ring_destroyed(r))
-		return -EIDRM;
-	int gone = gone_polled(r, shmring__readers_gone, &r->readers_seen_ns);
-	return gone == 0 ? -EAGAIN : 0;
-}
-
-int shmring__wait_for_data(struct shmring *r, const struct deadline *dl)
-{
-	uint32_t *flag = &r->hdr->cons_wait.sleeping;
-
-	if (dl->kind == DEADLINE_NOWAIT)
-		return poll_for_data(r);
-	/* The next record is written just before the tail moves: keep its
-	 * lines coming so their transfer overlaps the tail's. */
-	const uint8_t *next = r->data + r->head_off;
-	const uint8_t *after = r->head_off + 64 < r->capacity ? next + 64 : next;
-	struct spin s;
-	spin_begin(&s, &r->data_spin, dl);
-	for (unsigned i = 0;; i++) {
-		__builtin_prefetch(next);
-		__builtin_prefetch(after);
-		if (data_ready(r)) {
-			spin_end(&s, true);
-			return 0;
-		}
-		if (!spin_on(&s, i))
-			break;
-	}
-	spin_end(&s, false);
-
-	for (;;) {
-		struct deadline slice;
-		/* model: rsleep_announce */
-		const struct deadline *sleep_dl = announce(flag, dl, &slice);
-		/* model: rsleep_recheck */
-		if (data_ready(r))
-			break;
-		if (ring_destroyed(r)) {
-			withdraw(flag);
-			return -EIDRM;
-		}
-		/* model: rsleep_expect */
-		int rc = sleep_on(r, SEM_DATA, SEM_WRITERS, writers_expected(r), sleep_dl);
-		/* Woken to what it waited for: no drain, no second announce
-		 * (a leftover token costs one spurious wake-up, later). */
-		/* model: rsleep_woken */
-		if (rc == 0 && data_ready(r))
-			break;
-		/* model: rsleep_end */
-		if (rc == -EAGAIN) {
-			/* Every writer is gone. Whatever the last one published
-			 * before leaving is visible now: drain it first. */
-			withdraw(flag);
-			return data_ready(r) ? 0 : WAIT_END_OF_STREAM;
-		}
-		if (slice_ended(rc, sleep_dl, dl) && segment_removed(r))
-			rc = -EIDRM;
-		else if (rc == 0 || slice_ended(rc, sleep_dl, dl)) {
-			/* model: rsleep_drain */
-			shmring__sem_drain(r->semid, SEM_DATA);
-			continue;
-		}
-		withdraw(flag);
-		if (rc == -ETIMEDOUT && data_ready(r))
-			return 0;
-		return rc;
-	}
-	withdraw(flag);
-	return 0;
-}
-
 /* The earlier of @a and @b, both deadlines a sleep may use. */
 static const struct deadline *earlier(const struct deadline *a, const struct deadline *b)
 {
@@ -412,97 +142,155 @@ static const struct deadline *earlier(const struct deadline *a, const struct dea
 	return shmring__deadline_before(a, b) ? a : b;
 }
 
-/* NOWAIT: as poll_for_data(), for room. */
-static int poll_for_space(struct shmring *r, uint64_t need)
+/*
+ * Sleep for a token on @s's wake-up semaphore (the flag is announced), and
+ * while the peers this handle expects hold their role: -EAGAIN when every
+ * one of them is gone, at once or while asleep. Folding that check into the
+ * sleep saves a semctl() per sleep, and a peer that leaves, however it
+ * leaves, wakes the sleeper through the kernel.
+ */
+static int sleep_on(struct shmring *r, struct side *s, const struct deadline *dl)
 {
-	int gone = gone_polled(r, shmring__readers_gone, &r->readers_seen_ns);
-	if (gone != 0)
-		return gone > 0 ? -EPIPE : gone;
-	if (space_ready(r, need))
-		return 0;
-	return ring_destroyed(r) ? -EIDRM : -EAGAIN;
+	/* model: rsleep_expect */ /* model: wsleep_expect */
+	bool expected = shmring__peers_expected(s->peer);
+	/* A shared handle sleeps holding its side's lock: its hint says so,
+	 * and its peers stop spinning for a lock that will not come soon. */
+	bool shared = handle_is_shared(r);
+	if (shared)
+		shm_store_relaxed(s->lock_hint, LOCK_HINT_ASLEEP);
+	/* model: rsleep_wait */ /* model: wsleep_wait */
+	int rc = expected ? shmring__sem_wait_token_while(r->semid, s->wake_sem, s->peer->count_sem, dl)
+			  : shmring__sem_wait_token(r->semid, s->wake_sem, dl);
+	if (shared)
+		shm_store_relaxed(s->lock_hint, LOCK_HINT_HELD);
+	return rc;
 }
 
-int shmring__wait_for_space(struct shmring *r, uint64_t need, const struct deadline *dl)
+/* NOWAIT with the lock held: never announced, never asleep, so no fence
+ * and no system call while the ring or the peers have something. When the
+ * peers' count says gone, a reader looks at the ring once more (what the
+ * last writer published before leaving is visible once its count is) to
+ * tell data from end of stream; a writer has no use for room nobody reads. */
+static int poll_locked(struct shmring *r, struct side *s, uint64_t need)
 {
-	struct layout_wait *w = &r->hdr->prod_wait;
-	/* Wait for a good share of the ring rather than the one record we
-	 * need: a writer that refills a full ring a record at a time pulls
-	 * the readers' index line over for every record while it spins, and
-	 * is woken once per record while it sleeps. */
-	uint64_t plenty = r->capacity / SPACE_HYSTERESIS;
-	if (plenty < need)
-		plenty = need;
+	if (s->consumes && ready(r, s, need))
+		return 0;
+	if (ring_destroyed(r))
+		return -EIDRM;
+	int gone = shmring__peers_gone_polled(r, s->peer);
+	if (gone < 0)
+		return gone;
+	if (gone)
+		return s->consumes && ready(r, s, need) ? 0 : WAIT_PEERS_GONE;
+	return ready(r, s, need) ? 0 : -EAGAIN;
+}
 
-	if (dl->kind == DEADLINE_NOWAIT)
-		return poll_for_space(r, need);
-	struct spin s;
-	spin_begin(&s, &r->space_spin, dl);
+int shmring__poll_unlocked(struct shmring *r, struct side *s, uint64_t need)
+{
+	/* Acquire both, so an index moved since is no surprise. Short: the
+	 * ring was empty (full) at that instant, which is all -EAGAIN claims. */
+	uint64_t own = shm_load_acquire(&s->line->index);
+	if (available(r, s, own, shm_load_acquire(&s->peer->line->index)) >= need)
+		return 0;
+	if (ring_destroyed(r))
+		return -EIDRM;
+	int gone = shmring__peers_gone_polled(r, s->peer);
+	return gone == 0 ? -EAGAIN : 0; /* gone, or the kernel failed: the locked path says */
+}
+
+/* Poll the ring for @plenty bytes, within @s's budget. */
+static bool spin_until_ready(struct shmring *r, struct side *s, uint64_t plenty,
+			     const struct deadline *dl)
+{
+	/* The next record is written (or freed) just before the index moves:
+	 * keep its lines coming so their transfer overlaps the index's. */
+	const uint8_t *next = r->data + s->off;
+	const uint8_t *after = s->off + 64 < r->capacity ? next + 64 : next;
+	struct spin sp;
+	spin_begin(&sp, &s->ring_spin, dl);
 	for (unsigned i = 0;; i++) {
-		if (space_ready(r, plenty)) {
-			spin_end(&s, true);
-			return 0;
+		__builtin_prefetch(next);
+		__builtin_prefetch(after);
+		if (ready(r, s, plenty)) {
+			spin_end(&sp, true);
+			return true;
 		}
-		if (!spin_on(&s, i))
+		if (!spin_on(&sp, i))
 			break;
 	}
-	spin_end(&s, false);
-	if (space_ready(r, need))
+	spin_end(&sp, false);
+	return false;
+}
+
+int shmring__wait_for(struct shmring *r, struct side *s, uint64_t need, const struct deadline *dl)
+{
+	/* A writer waits for a good share of the ring rather than the one
+	 * record it needs: one that refills a full ring a record at a time
+	 * pulls the readers' index line over for every record while it spins,
+	 * and is woken once per record while it sleeps. */
+	uint64_t plenty = need;
+	if (!s->consumes && plenty < r->capacity / SPACE_HYSTERESIS)
+		plenty = r->capacity / SPACE_HYSTERESIS;
+
+	if (dl->kind == DEADLINE_NOWAIT)
+		return poll_locked(r, s, need);
+	if (spin_until_ready(r, s, plenty, dl) || ready(r, s, need))
 		return 0;
 
 	uint64_t want = plenty;
 	for (;;) {
-		/* The readers wake us once @want bytes are free (or they go
-		 * idle): stored before the flag that makes them look at it. */
-		shm_store_relaxed(&w->want, want);
+		/* The other side wakes us once @want bytes are there (a reader
+		 * that goes idle frees the whole ring): stored before the flag
+		 * that makes it look. */
+		shm_store_relaxed(&s->wait->want, want);
 		struct deadline backstop, share;
-		/* model: wsleep_announce */
-		const struct deadline *sleep_dl = announce(&w->sleeping, dl, &backstop);
-		/* A reader that frees less and then stops for a while must not
-		 * keep us waiting for more than we need: after one slice, the
-		 * room there is will do. */
+		/* model: rsleep_announce */ /* model: wsleep_announce */
+		const struct deadline *sleep_dl = announce(s, dl, &backstop);
+		/* One that frees less and then stops for a while must not keep
+		 * us waiting for more than we need: after one slice, what is
+		 * there will do. */
 		if (want > need) {
 			shmring__deadline_init(&share, SHARE_SLICE_MS);
 			sleep_dl = earlier(sleep_dl, &share);
 		}
-		/* model: wsleep_recheck */
-		if (space_ready(r, want))
-			goto room;
+		/* model: rsleep_recheck */ /* model: wsleep_recheck */
+		if (ready(r, s, want))
+			break;
 		if (ring_destroyed(r)) {
-			withdraw(&w->sleeping);
+			withdraw(s);
 			return -EIDRM;
 		}
-		/* model: wsleep_expect */
-		int rc = sleep_on(r, SEM_SPACE, SEM_READERS, shmring__readers_expected(r), sleep_dl);
-		/* model: wsleep_epipe */
-		if (rc == -EAGAIN) {
-			withdraw(&w->sleeping);
-			return -EPIPE; /* every reader is gone */
-		}
+		int rc = sleep_on(r, s, sleep_dl);
 		/* Woken to what it waited for: no drain, no second announce
 		 * (a leftover token costs one spurious wake-up, later). */
-		/* model: wsleep_woken */
-		if (rc == 0 && space_ready(r, need))
-			goto room;
+		/* model: rsleep_woken */ /* model: wsleep_woken */
+		if (rc == 0 && ready(r, s, need))
+			break;
+		/* model: rsleep_end */ /* model: wsleep_epipe */
+		if (rc == -EAGAIN) {
+			/* Every peer is gone. A reader drains what the last
+			 * writer published before leaving: it is visible now. */
+			withdraw(s);
+			return s->consumes && ready(r, s, need) ? 0 : WAIT_PEERS_GONE;
+		}
 		if (rc == -ETIMEDOUT && sleep_dl == &share && !shmring__deadline_expired(dl)) {
-			if (space_ready(r, need))
-				goto room;
+			if (ready(r, s, need))
+				break;
 			want = need;
 			continue;
 		}
 		if (slice_ended(rc, sleep_dl, dl) && segment_removed(r))
 			rc = -EIDRM;
 		else if (rc == 0 || slice_ended(rc, sleep_dl, dl)) {
-			/* model: wsleep_drain */
-			shmring__sem_drain(r->semid, SEM_SPACE);
+			/* model: rsleep_drain */ /* model: wsleep_drain */
+			shmring__sem_drain(r->semid, s->wake_sem);
 			continue;
 		}
-		withdraw(&w->sleeping);
-		if (rc == -ETIMEDOUT && space_ready(r, need))
+		withdraw(s);
+		if (rc == -ETIMEDOUT && ready(r, s, need))
 			return 0;
 		return rc;
 	}
-room:
-	withdraw(&w->sleeping);
+	withdraw(s);
 	return 0;
 }

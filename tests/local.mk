@@ -36,8 +36,8 @@ criterion_tests = \
 	tests/tools.test
 
 check_PROGRAMS += $(criterion_tests)
-TESTS += $(criterion_tests) tests/exports.sh
-EXTRA_DIST += tests/exports.sh
+TESTS += $(criterion_tests) tests/exports.sh tests/layers.sh
+EXTRA_DIST += tests/exports.sh tests/layers.sh
 
 test_common_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_srcdir)/tests
 test_common_cflags = $(AM_CFLAGS) $(CRITERION_CFLAGS)

@@ -235,13 +235,13 @@ Test(hostile, bogus_data_offset_is_euclean)
 	const uint32_t bad[] = {
 	    0,						   /* the data area over the header */
 	    RECORD_ALIGN,				   /* likewise */
-	    (uint32_t)sizeof(struct layout_header) - LINE, /* header's last line */
+	    (uint32_t)sizeof(struct layout_header) - LAYOUT_BLOCK, /* header's last line */
 	    v.id.data_offset + 8,			   /* not on a line */
 	    v.id.data_offset - 1,
 	    (uint32_t)v.segsz,	      /* no room for the capacity */
-	    (uint32_t)v.segsz + LINE, /* past the segment */
-	    (uint32_t)v.segsz - LINE, /* capacity runs past the end */
-	    UINT32_MAX & ~(LINE - 1),
+	    (uint32_t)v.segsz + LAYOUT_BLOCK, /* past the segment */
+	    (uint32_t)v.segsz - LAYOUT_BLOCK, /* capacity runs past the end */
+	    UINT32_MAX & ~(LAYOUT_BLOCK - 1),
 	    UINT32_MAX,
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -577,8 +577,8 @@ Test(hostile, lock_hints_stuck_at_busy_only_delay_shared_handles)
 	const uint32_t stuck[] = {1, UINT32_MAX};
 	uint8_t msg[100] = {9}, buf[MAX_MSG];
 	for (size_t i = 0; i < sizeof(stuck) / sizeof(stuck[0]); i++) {
-		v.hdr->plock_hint.busy = stuck[i];
-		v.hdr->clock_hint.busy = stuck[i];
+		v.hdr->writers_hint.busy = stuck[i];
+		v.hdr->readers_hint.busy = stuck[i];
 		double start = tr_now_ms();
 		for (int k = 0; k < 50; k++) {
 			cr_assert_eq(shmring_send(w, msg, sizeof(msg), 1000), 0);
@@ -589,11 +589,11 @@ Test(hostile, lock_hints_stuck_at_busy_only_delay_shared_handles)
 		cr_assert_lt(tr_now_ms() - start, 1000.0, "100 calls took %.0f ms",
 			     tr_now_ms() - start);
 		/* Each holder rewrote the hint and cleared it when done. */
-		cr_assert_eq(v.hdr->plock_hint.busy, 0);
-		cr_assert_eq(v.hdr->clock_hint.busy, 0);
+		cr_assert_eq(v.hdr->writers_hint.busy, 0);
+		cr_assert_eq(v.hdr->readers_hint.busy, 0);
 	}
 	/* A non-blocking call does not spin on the hint: it only asks. */
-	v.hdr->plock_hint.busy = 1;
+	v.hdr->writers_hint.busy = 1;
 	cr_assert_eq(shmring_send(w, msg, sizeof(msg), SHMRING_NOWAIT), 0);
 	shmring_close(r);
 	shmring_close(w);
@@ -993,7 +993,7 @@ Test(hostile, random_identity_blocks_open_cleanly_or_not_at_all)
 			uint64_t x = rnd(), small = x % 3 == 0 ? x >> 32 : (x >> 8) % 16384;
 			switch (rnd() % 8) {
 			case 0:
-				id.data_offset = (uint32_t)small & ~(LINE - 1);
+				id.data_offset = (uint32_t)small & ~(LAYOUT_BLOCK - 1);
 				break;
 			case 1:
 				id.data_offset = (uint32_t)small;

@@ -1652,12 +1652,12 @@ static void killed_writer_undoes_only_role_lock_and_debt(unsigned mode)
 		expect_message(rd, 1, i, 5000); /* asleep each time the writer sends */
 	cr_assert(await(ready[0], 10000), "writer did not finish");
 
-	struct sem_values before = sem_values_of(semid, SEM_PLOCK, SEM_WRITERS, SEM_DATA);
+	struct sem_values before = sem_values_of(semid, SEM_WRITERS_LOCK, SEM_WRITERS, SEM_DATA);
 	cr_assert_eq(before.role, 1);
 	cr_assert_eq(before.lock, mode == EXCL ? 0 : 1, "the writers' lock");
 	cr_assert_eq(kill(pid, SIGKILL), 0);
 	cr_assert_eq(tr_wait(pid), 128 + SIGKILL);
-	struct sem_values after = sem_values_of(semid, SEM_PLOCK, SEM_WRITERS, SEM_DATA);
+	struct sem_values after = sem_values_of(semid, SEM_WRITERS_LOCK, SEM_WRITERS, SEM_DATA);
 	cr_assert_eq(after.role, 0, "the kernel took the dead writer off the count");
 	cr_assert_eq(after.lock, 1, "the writers' lock is free");
 	cr_assert_eq(after.wake, before.wake + 1,
@@ -1707,12 +1707,12 @@ static void killed_reader_undoes_only_role_lock_and_debt(unsigned mode)
 	}
 	cr_assert(await(ready[0], 10000), "reader did not finish");
 
-	struct sem_values before = sem_values_of(semid, SEM_CLOCK, SEM_READERS, SEM_SPACE);
+	struct sem_values before = sem_values_of(semid, SEM_READERS_LOCK, SEM_READERS, SEM_SPACE);
 	cr_assert_eq(before.role, 1);
 	cr_assert_eq(before.lock, mode == EXCL ? 0 : 1, "the readers' lock");
 	cr_assert_eq(kill(pid, SIGKILL), 0);
 	cr_assert_eq(tr_wait(pid), 128 + SIGKILL);
-	struct sem_values after = sem_values_of(semid, SEM_CLOCK, SEM_READERS, SEM_SPACE);
+	struct sem_values after = sem_values_of(semid, SEM_READERS_LOCK, SEM_READERS, SEM_SPACE);
 	cr_assert_eq(after.role, 0, "the kernel took the dead reader off the count");
 	cr_assert_eq(after.lock, 1, "the readers' lock is free");
 	cr_assert_eq(after.wake, before.wake + 1,

@@ -475,12 +475,12 @@ Test(transfer, no_semaphore_counts_bytes_or_messages_while_40000_flow_through_a_
 	}
 	cr_assert_eq(tr_wait(wpid), 0, "writer");
 	cr_assert_eq(tr_wait(rpid), 0, "reader");
-	cr_log_info("%u samples; max data %u space %u plock %u clock %u writers %u readers %u",
-		    samples, max[SEM_DATA], max[SEM_SPACE], max[SEM_PLOCK], max[SEM_CLOCK],
+	cr_log_info("%u samples; max data %u space %u writers-lock %u readers-lock %u writers %u readers %u",
+		    samples, max[SEM_DATA], max[SEM_SPACE], max[SEM_WRITERS_LOCK], max[SEM_READERS_LOCK],
 		    max[SEM_WRITERS], max[SEM_READERS]);
 	cr_assert_gt(samples, 10);
-	cr_assert_leq(max[SEM_PLOCK], 1);
-	cr_assert_leq(max[SEM_CLOCK], 1);
+	cr_assert_leq(max[SEM_WRITERS_LOCK], 1);
+	cr_assert_leq(max[SEM_READERS_LOCK], 1);
 	cr_assert_leq(max[SEM_WRITERS], 2, "a writer handle or two, never more");
 	cr_assert_leq(max[SEM_READERS], 1);
 	/* A token is posted only when none is pending: at most one each. */

@@ -231,7 +231,7 @@ static int blocked_reader(void *arg)
 
 static int readers_lock(int semid, int cmd)
 {
-	return semctl(semid, SEM_CLOCK, cmd);
+	return semctl(semid, SEM_READERS_LOCK, cmd);
 }
 
 Test(wait, a_released_lock_is_never_handed_to_a_waiter_that_is_not_running)

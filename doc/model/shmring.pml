@@ -75,7 +75,7 @@
 #define ETIMEDOUT 3
 
 /* The semaphore set */
-byte plock = 1, clock = 1;
+byte wlock = 1, rlock = 1;
 byte writers, readers;
 byte data, space;
 
@@ -156,11 +156,11 @@ inline kill_one(p)
 		if
 		:: p < NW ->
 			if :: att[p] -> assert(writers > 0); writers--; data++ :: else fi;
-			if :: lk[p] -> assert(plock == 0); plock++ :: else fi
+			if :: lk[p] -> assert(wlock == 0); wlock++ :: else fi
 		:: else ->
 			rlost = 1;
 			if :: att[p] -> assert(readers > 0); readers--; space++ :: else fi;
-			if :: lk[p] -> assert(clock == 0); clock++ :: else fi
+			if :: lk[p] -> assert(rlock == 0); rlock++ :: else fi
 		fi;
 		att[p] = 0; lk[p] = 0;
 		assert(data <= 1 + ndead && space <= 1 + ndead)
@@ -192,7 +192,7 @@ proctype writer(byte me; bit excl; byte nmsg) provided (!killed[me])
 	byte rc, v, seq;
 
 	{
-	/* open.c: shmring__lifecycle_open_shmid, then join_writers() */
+	/* open.c: shmring__open_shmid, then side.c: shmring__side_join() */
 	atomic { joins_at_open[me] = cons_joins; peers_at_open[me] = (readers > 0); st[me] = RUN }; /* model: open_snapshot */
 	atomic { writers++; att[me] = 1 }; /* model: join_role */
 	prod_joins++; /* model: join_joins */
@@ -200,7 +200,7 @@ proctype writer(byte me; bit excl; byte nmsg) provided (!killed[me])
 	if
 	:: excl ->
 end_wlock_excl:
-		atomic { plock > 0 -> plock--; lk[me] = 1 } /* model: lock_excl */
+		atomic { wlock > 0 -> wlock--; lk[me] = 1 } /* model: lock_excl */
 	:: else
 	fi;
 
@@ -215,9 +215,9 @@ lock_retry:
 			atomic { expd = peers_at_open[me] || cons_joins != joins_at_open[me]};
 end_wlock:
 			if /* model: lock_shared */
-			:: atomic { plock > 0 && (!expd || readers > 0) ->
-				plock--; lk[me] = 1; expd = 0 }
-			:: atomic { plock > 0 && expd && readers == 0 -> expd = 0 };
+			:: atomic { wlock > 0 && (!expd || readers > 0) ->
+				wlock--; lk[me] = 1; expd = 0 }
+			:: atomic { wlock > 0 && expd && readers == 0 -> expd = 0 };
 				if /* model: lock_epipe */
 				:: readers == 0 -> goto close
 				:: else -> goto lock_retry
@@ -231,7 +231,7 @@ end_wlock:
 		:: atomic { tail - head < CAP -> publish_rec() }; goto published /* model: send_room */
 		:: else ->
 wsleep:
-			/* wait.c: shmring__wait_for_space() */
+			/* wait.c: shmring__wait_for(), the writers */
 			prod_sleeping = 1; /* model: wsleep_announce */
 			if
 			:: atomic { tail - head < CAP -> prod_sleeping = 0 }; goto room /* model: wsleep_recheck */
@@ -263,7 +263,7 @@ room:
 published:
 		wake(cons_sleeping, data); /* model: publish_wake */
 		if
-		:: !excl -> atomic { plock++; lk[me] = 0 } /* model: unlock_shared */
+		:: !excl -> atomic { wlock++; lk[me] = 0 } /* model: unlock_shared */
 		:: else
 		fi
 #ifdef QUIT
@@ -274,11 +274,11 @@ published:
 	goto close;
 epipe:
 	if
-	:: !excl -> atomic { plock++; lk[me] = 0 } /* model: unlock_shared */
+	:: !excl -> atomic { wlock++; lk[me] = 0 } /* model: unlock_shared */
 	:: else
 	fi;
 close:
-	/* close.c: shmring_close() */
+	/* close.c: shmring__handle_release() */
 #ifndef OLD_CLOSE_ORDER
 	wake(cons_sleeping, data); /* model: close_wake */
 	atomic { writers--; att[me] = 0 }; /* model: close_leave */
@@ -287,7 +287,7 @@ close:
 	wake(cons_sleeping, data);
 #endif
 	atomic { /* model: close_unlock */
-		if :: lk[me] -> plock++; lk[me] = 0 :: else fi;
+		if :: lk[me] -> wlock++; lk[me] = 0 :: else fi;
 		st[me] = DONE
 	}
 	}
@@ -311,7 +311,7 @@ proctype reader(byte me; bit excl) provided (!killed[me])
 	if
 	:: excl ->
 end_rlock_excl:
-		atomic { clock > 0 -> clock--; lk[me] = 1 } /* model: lock_excl */
+		atomic { rlock > 0 -> rlock--; lk[me] = 1 } /* model: lock_excl */
 	:: else
 	fi;
 
@@ -319,7 +319,7 @@ end_rlock_excl:
 	:: if
 		:: !excl ->
 end_rlock:
-			atomic { clock > 0 -> clock--; lk[me] = 1 } /* model: lock_shared */
+			atomic { rlock > 0 -> rlock--; lk[me] = 1 } /* model: lock_shared */
 		:: else
 		fi;
 
@@ -329,7 +329,7 @@ end_rlock:
 		:: else
 		fi;
 rsleep:
-		/* wait.c: shmring__wait_for_data() */
+		/* wait.c: shmring__wait_for(), the readers */
 		cons_sleeping = 1; /* model: rsleep_announce */
 		if
 		:: atomic { tail != head -> cons_sleeping = 0 }; goto consume /* model: rsleep_recheck */
@@ -366,7 +366,7 @@ consume:
 consumed:
 		wake(prod_sleeping, space); /* model: consume_wake */
 		if
-		:: !excl -> atomic { clock++; lk[me] = 0 } /* model: unlock_shared */
+		:: !excl -> atomic { rlock++; lk[me] = 0 } /* model: unlock_shared */
 		:: else
 		fi;
 #ifdef QUIT
@@ -378,7 +378,7 @@ consumed:
 	od;
 at_eos:
 	if
-	:: !excl -> atomic { clock++; lk[me] = 0 } /* model: unlock_shared */
+	:: !excl -> atomic { rlock++; lk[me] = 0 } /* model: unlock_shared */
 	:: else
 	fi;
 close:
@@ -390,7 +390,7 @@ close:
 	wake(prod_sleeping, space);
 #endif
 	atomic { /* model: close_unlock */
-		if :: lk[me] -> clock++; lk[me] = 0 :: else fi;
+		if :: lk[me] -> rlock++; lk[me] = 0 :: else fi;
 		st[me] = DONE
 	}
 	}
@@ -425,7 +425,7 @@ active proctype killer()
 #define expected_readers(p) (peers_at_open[p] || cons_joins != joins_at_open[p])
 #define rsleep_ok(p) (tail == head && !(expected_writers(p) && writers == 0))
 #define wsleep_ok(p) (tail - head == CAP && !(expected_readers(p) && readers == 0))
-#define lockw_ok(p) ((p < NW && plock == 0) || (p >= NW && clock == 0))
+#define lockw_ok(p) ((p < NW && wlock == 0) || (p >= NW && rlock == 0))
 #define quiet_ok(p) (st[p] == DONE || st[p] == DEAD || \
 		     (st[p] == SLEEP && (p < NW -> wsleep_ok(p) : rsleep_ok(p))) || \
 		     (st[p] == RUN && lockw_ok(p)))

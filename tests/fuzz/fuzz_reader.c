@@ -190,7 +190,7 @@ static void use_segment(size_t len)
 }
 
 static const unsigned short sem_init[SEM_COUNT] = {
-    [SEM_PLOCK] = 1, [SEM_CLOCK] = 1, [SEM_TAG] = SEM_TAG_VALUE};
+    [SEM_WRITERS_LOCK] = 1, [SEM_READERS_LOCK] = 1, [SEM_TAG] = SEM_TAG_VALUE};
 
 static void reset_set(void)
 {
@@ -208,7 +208,7 @@ static void check_set_released(void)
 	union semun arg = {.array = v};
 	if (semctl(semid, 0, GETALL, arg) < 0)
 		die("GETALL", errno);
-	const unsigned short idx[] = {SEM_PLOCK, SEM_CLOCK, SEM_WRITERS, SEM_READERS, SEM_TAG};
+	const unsigned short idx[] = {SEM_WRITERS_LOCK, SEM_READERS_LOCK, SEM_WRITERS, SEM_READERS, SEM_TAG};
 	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
 		if (v[idx[i]] != sem_init[idx[i]])
 			die("a closed handle left a lock or a role on semaphore", idx[i]);

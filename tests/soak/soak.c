@@ -263,9 +263,9 @@ static void dump_ring(void)
 			st.messages, st.used, st.sent, st.received, st.readers, st.writers);
 	if (semctl(semid, 0, GETALL, v) == 0)
 		fprintf(stderr,
-			"soak:   semaphores: plock %u clock %u writers %u readers %u data %u space "
+			"soak:   semaphores: writers-lock %u readers-lock %u writers %u readers %u data %u space "
 			"%u\n",
-			v[SEM_PLOCK], v[SEM_CLOCK], v[SEM_WRITERS], v[SEM_READERS], v[SEM_DATA],
+			v[SEM_WRITERS_LOCK], v[SEM_READERS_LOCK], v[SEM_WRITERS], v[SEM_READERS], v[SEM_DATA],
 			v[SEM_SPACE]);
 }
 
