@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <sys/shm.h>
 
+#include "close.h"
 #include "handle.h"
 #include "open.h"
 
@@ -28,7 +29,7 @@ int shmring_list(shmring_list_fn fn, void *arg)
 			continue;
 		struct shmring_stats st;
 		int rc = shmring_stats(r, &st);
-		shmring_close(r);
+		shmring__handle_release(r);
 		if (rc < 0)
 			continue;
 		rc = fn(&st, arg);

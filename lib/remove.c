@@ -11,6 +11,7 @@
 
 #include "anchor.h"
 #include "classify.h"
+#include "close.h"
 #include "crash.h"
 #include "handle.h"
 #include "open.h"
@@ -48,7 +49,7 @@ int shmring_destroy(struct shmring *r)
 	if (!r)
 		return -EINVAL;
 	int rc = remove_ring(r->writable ? r->hdr : NULL, r->shmid, r->semid);
-	shmring_close(r);
+	shmring__handle_release(r);
 	return rc;
 }
 
